@@ -1,0 +1,136 @@
+"""Creating offices: slug rules, the template schema, and cloning it.
+
+A new office's schema is a copy of ``settings.TENANT_BASE_SCHEMA`` (tables,
+sequences, migration records, content types, permissions) made by
+django-tenants' ``clone_schema`` SQL function, so provisioning costs a fraction of
+a second instead of replaying every migration.
+"""
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.utils.translation import gettext as _
+from django_tenants.clone import CloneSchema
+from django_tenants.utils import schema_context, schema_exists
+
+from offices.accounts.models import OfficeSettings, Role, User
+from offices.accounts.services import create_login
+from offices.models import Domain, Office
+
+logger = logging.getLogger(__name__)
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+SLUG_MIN_LENGTH = 3
+SLUG_MAX_LENGTH = 40
+RESERVED_SLUGS = frozenset(
+    {
+        "admin", "api", "app", "assets", "auth", "billing", "biurko", "blog", "cdn", "dashboard",
+        "dev", "docs", "ftp", "help", "imap", "localhost", "login", "mail", "media", "pop", "portal",
+        "public", "smtp", "sso", "static", "staging", "status", "support", "test", "www",
+    }
+)
+# Serialises provisioning: CREATE OR REPLACE of the clone function is not safe concurrently.
+_PROVISIONING_LOCK_ID = 0x6269726B  # "birk"
+
+
+def validate_slug(slug: str) -> str:
+    """Return the normalised slug or raise ValidationError with a message a person understands."""
+    slug = (slug or "").strip().lower()
+    if len(slug) < SLUG_MIN_LENGTH or len(slug) > SLUG_MAX_LENGTH:
+        raise ValidationError(
+            _("The address must have between %(min)d and %(max)d characters.")
+            % {"min": SLUG_MIN_LENGTH, "max": SLUG_MAX_LENGTH},
+            code="slug_length",
+        )
+    if not SLUG_PATTERN.match(slug):
+        raise ValidationError(
+            _("Use lowercase letters, digits and single hyphens; start with a letter, end with a letter or digit."),
+            code="slug_format",
+        )
+    if slug in RESERVED_SLUGS:
+        raise ValidationError(_("The address “%(slug)s” is reserved. Choose another.") % {"slug": slug},
+                              code="slug_reserved")
+    if Office.objects.filter(slug=slug).exists():
+        raise ValidationError(_("The address “%(slug)s” is already taken.") % {"slug": slug}, code="slug_taken")
+    return slug
+
+
+def schema_name_for(slug: str) -> str:
+    return "office_" + slug.replace("-", "_")
+
+
+def office_host(slug: str) -> str:
+    return f"{slug}.{settings.BASE_DOMAIN}"
+
+
+def office_url(slug: str, path: str = "/") -> str:
+    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
+    return f"{settings.PUBLIC_URL_SCHEME}://{office_host(slug)}{port}{path}"
+
+
+def template_schema() -> str:
+    return settings.TENANT_BASE_SCHEMA
+
+
+def template_needs_migrations() -> bool:
+    with schema_context(template_schema()):
+        executor = MigrationExecutor(connection)
+        return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+def ensure_template_schema(verbosity: int = 0) -> bool:
+    """Create or migrate the template schema; return True when something was done."""
+    name = template_schema()
+    created = False
+    if not schema_exists(name):
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{name}"')
+        created = True
+    if created or template_needs_migrations():
+        call_command("migrate_schemas", tenant=True, schema_name=name, interactive=False, verbosity=verbosity)
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class ProvisionedOffice:
+    office: Office
+    owner: User
+    seconds: float
+
+
+def create_office(*, slug: str, name: str, owner_email: str, owner_password: str | None = None,
+                  owner_verified: bool = False) -> ProvisionedOffice:
+    """Create an office: its public row, its domain, its cloned schema, its settings and owner.
+
+    All or nothing: the clone runs in the same transaction as the rows, so a
+    failure leaves no half-made office behind.
+    """
+    started = time.perf_counter()
+    slug = validate_slug(slug)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(_("Enter the office's name."), code="name_required")
+    if not schema_exists(template_schema()):
+        raise ValidationError(_("The office template is missing: run “manage.py migrate_offices”."),
+                              code="no_template")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PROVISIONING_LOCK_ID])
+        office = Office.objects.create(schema_name=schema_name_for(slug), slug=slug, name=name,
+                                       owner_email=owner_email.strip().lower())
+        Domain.objects.create(domain=office_host(slug), tenant=office, is_primary=True)
+        CloneSchema().clone_schema(template_schema(), office.schema_name, "DATA")
+        with schema_context(office.schema_name):
+            OfficeSettings.load()
+            owner = create_login(owner_email, role=Role.OWNER, password=owner_password, verified=owner_verified)
+    seconds = time.perf_counter() - started
+    logger.info("provisioned office %s in %.3f s", slug, seconds)
+    return ProvisionedOffice(office=office, owner=owner, seconds=seconds)
