@@ -229,9 +229,11 @@ if not CELERY_BROKER_URL:
         "data_folder_in": str(BROKER_DATA_DIR / "queue"),
         "data_folder_out": str(BROKER_DATA_DIR / "queue"),
         "processed_folder": str(BROKER_DATA_DIR / "processed"),
+        "control_folder": str(BROKER_DATA_DIR / "control"),
         "store_processed": False,
     }
-    (BROKER_DATA_DIR / "queue").mkdir(parents=True, exist_ok=True)
+    for _folder in ("queue", "control"):
+        (BROKER_DATA_DIR / _folder).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SERIALIZER = "json"

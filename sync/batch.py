@@ -1,0 +1,191 @@
+"""The validated batch: what every entry point hands to ``sync.ingest.apply_batch``.
+
+The ingestion API (JSON), the exchange-file importers (JPK, KEDU) and the
+reference agent all build these value objects; nothing downstream ever sees
+raw JSON. Values here are already validated and normalised: NIP/PESEL as
+digits, phone numbers in E.164, amounts as two-place ``Decimal``, periods as
+``"YYYY-MM"``. ``index`` fields keep the position in the request so errors can
+carry a JSON Pointer (``/companies/3/taxes/0/amount``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+PROGRAM_CODES = (
+    "optima", "symfonia", "platnik", "insert_gt", "insert_nexo", "raks", "ramzes", "wapro", "finka",
+    "reset2", "kpr", "fakt", "enova365", "buchalter", "skp", "mala_ksiegowosc", "ognik", "pcbiznes",
+    "file_import", "other",
+)
+TAX_TYPES = ("VAT-7", "VAT-7K", "PIT-4", "PIT-5", "PIT-5L", "PIT-28", "PIT-8A", "CIT")
+FIGURE_LABELS = ("declaration", "correction", "advance", "forecast", "other")
+ZUS_PARTS = ("social", "health", "labour_fund", "fgsp", "total")
+STATEMENT_PARTS = ("revenue", "costs", "income")
+PERSON_ROLES = ("owner", "partner", "proxy")
+VAT_SETUPS = ("monthly", "quarterly", "exempt")
+INCOME_TAX_SETUPS = ("scale", "linear", "lump_sum", "cit")
+ZUS_PAYER_KINDS = ("budget_unit", "legal_person", "other")
+DATA_KINDS = ("basic_data", "zus", "taxes", "statements")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One refusal, pointing into the request body (RFC 6901 JSON Pointer)."""
+
+    pointer: str
+    code: str
+    detail: str
+
+    def as_json(self) -> dict:
+        return {"pointer": self.pointer, "code": self.code, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = "PL"
+
+
+@dataclass(frozen=True)
+class TaxSetup:
+    vat: str | None = None  # one of VAT_SETUPS
+    income_tax: str | None = None  # one of INCOME_TAX_SETUPS
+    zus_payer: str | None = None  # one of ZUS_PAYER_KINDS
+
+
+@dataclass(frozen=True)
+class PersonData:
+    index: int
+    first_name: str
+    last_name: str
+    pesel: str | None = None
+    nip: str | None = None
+    email: str = ""
+    phone: str = ""  # E.164 or ""
+    role: str = "owner"  # one of PERSON_ROLES
+
+
+@dataclass(frozen=True)
+class TaxEntry:
+    index: int
+    period: str  # "YYYY-MM"
+    type: str  # one of TAX_TYPES
+    amount: Decimal
+    due_date: date | None = None  # None: computed from GLOSSARY.md rules
+    label: str = "declaration"
+
+
+@dataclass(frozen=True)
+class ZusEntry:
+    index: int
+    period: str
+    payer_pesel: str | None = None
+    payer_nip: str | None = None
+    # Each part is optional; only the parts present become figures.
+    social: Decimal | None = None
+    health: Decimal | None = None
+    labour_fund: Decimal | None = None
+    fgsp: Decimal | None = None
+    total: Decimal | None = None
+    due_date: date | None = None
+    label: str = "declaration"
+
+    def parts(self) -> dict[str, Decimal]:
+        return {name: getattr(self, name) for name in ZUS_PARTS if getattr(self, name) is not None}
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    index: int
+    period: str
+    revenue: Decimal | None = None
+    costs: Decimal | None = None
+    income: Decimal | None = None
+    totals: dict[str, Decimal] = field(default_factory=dict)  # further named totals, shown as they are
+
+    def parts(self) -> dict[str, Decimal]:
+        values = {name: getattr(self, name) for name in STATEMENT_PARTS if getattr(self, name) is not None}
+        values.update(self.totals)
+        return values
+
+
+@dataclass(frozen=True)
+class CompanyData:
+    index: int  # position in "companies", for pointers
+    nip: str  # 10 digits, checksum-valid
+    name: str = ""
+    regon: str = ""
+    address: Address | None = None
+    email: str = ""
+    phone: str = ""
+    tax_setup: TaxSetup | None = None
+    people: tuple[PersonData, ...] = ()
+    taxes: tuple[TaxEntry, ...] = ()
+    zus: tuple[ZusEntry, ...] = ()
+    statements: tuple[StatementEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class PayerData:
+    """ZUS data for a payer not attached to a company (e.g. from Płatnik)."""
+
+    index: int
+    pesel: str | None = None
+    nip: str | None = None
+    zus: tuple[ZusEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    version: str = ""
+    os: str = ""
+    hostname: str = ""
+
+
+@dataclass(frozen=True)
+class Batch:
+    program: str  # one of PROGRAM_CODES
+    program_version: str = ""
+    agent: AgentInfo = field(default_factory=AgentInfo)
+    period_from: str | None = None
+    period_to: str | None = None
+    approve: bool = False
+    send_summary: bool = False
+    companies: tuple[CompanyData, ...] = ()
+    payers: tuple[PayerData, ...] = ()
+    # Companies refused while parsing (bad NIP, bad figure…): counted as rejected, never applied.
+    rejected_companies: tuple[int, ...] = ()
+    errors: tuple[FieldError, ...] = ()
+
+
+@dataclass
+class BatchResult:
+    """The outcome of ``apply_batch``; ``as_json`` is the API's 200 body minus the batch id."""
+
+    companies: dict[str, int] = field(
+        default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0})
+    figures: dict[str, int] = field(
+        default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0, "skipped_source": 0,
+                                 "approved": 0, "rejected": 0})
+    payers: dict[str, int] = field(default_factory=lambda: {"matched": 0, "unmatched": 0})
+    errors: list[FieldError] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        applied = sum(self.companies[k] for k in ("created", "updated", "unchanged")) + sum(self.payers.values())
+        if not self.errors:
+            return "applied"
+        return "partially_applied" if applied else "rejected"
+
+    def as_json(self) -> dict:
+        return {
+            "status": self.status,
+            "companies": dict(self.companies),
+            "figures": dict(self.figures),
+            "payers": dict(self.payers),
+            "errors": [error.as_json() for error in self.errors],
+        }
