@@ -15,6 +15,7 @@ a Celery worker, concurrency) use ``committed_db`` and clean up after themselves
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
@@ -54,6 +55,8 @@ def _build_cast() -> Cast:
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, the office template and the cast: once per session."""
     with django_db_blocker.unblock():
+        # A real Redis cache outlives test runs: rate-limit counters must not leak between them.
+        cache.clear()
         ensure_template_schema()
         _CAST.append(_build_cast())
         connection.set_schema_to_public()
