@@ -1,0 +1,314 @@
+"""Inside an office: companies, people, monthly figures and their revisions.
+
+See docs/domain.md for the rules. In short: a ``Figure`` is one monthly value of a
+company keyed by (company, period, kind, payer_key); every change of its value is a
+``Revision``; at most one revision per figure is *approved* (what clients see) and at
+most one is *pending* (waiting for a bookkeeper) — both enforced by partial unique
+indexes. Writes go through services (``clients.services``, ``clients.approval``,
+``sync.ingest.apply_batch``), never through ad-hoc ``save()`` calls in views.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+# The programs an agent may post from; mirrors ``sync.batch.PROGRAM_CODES`` (a test keeps them equal),
+# defined here because ``clients`` never imports ``sync``.
+PROGRAM_CODES = (
+    "optima", "symfonia", "platnik", "insert_gt", "insert_nexo", "raks", "ramzes", "wapro", "finka",
+    "reset2", "kpr", "fakt", "enova365", "buchalter", "skp", "mala_ksiegowosc", "ognik", "pcbiznes",
+    "file_import", "other",
+)
+PROGRAM_NAMES = {
+    "optima": "Comarch ERP Optima", "symfonia": "Symfonia", "platnik": "Płatnik", "insert_gt": "InsERT GT",
+    "insert_nexo": "InsERT nexo", "raks": "Raks", "ramzes": "Ramzes", "wapro": "WAPRO", "finka": "Finka",
+    "reset2": "Reset2", "kpr": "KPR", "fakt": "Fakt", "enova365": "enova365", "buchalter": "Buchalter",
+    "skp": "SKP", "mala_ksiegowosc": "Mała Księgowość", "ognik": "Ognik", "pcbiznes": "PC Biznes",
+    "file_import": _("file import"), "other": _("other program"),
+}
+PROGRAM_CHOICES = [(code, PROGRAM_NAMES[code]) for code in PROGRAM_CODES]
+#: Revision.source of a value a bookkeeper typed in.
+MANUAL_SOURCE = "manual"
+
+TAX_TYPES = ("VAT-7", "VAT-7K", "PIT-4", "PIT-5", "PIT-5L", "PIT-28", "PIT-8A", "CIT")
+ZUS_PARTS = ("social", "health", "labour_fund", "fgsp", "total")
+STATEMENT_PARTS = ("revenue", "costs", "income")
+#: Figure.kind is "tax:<type>", "zus:<part>" or "statement:<name>"; statement names come from agents.
+MAX_KIND_LENGTH = 80
+
+
+def tax_kind(tax_type: str) -> str:
+    return f"tax:{tax_type}"
+
+
+def zus_kind(part: str) -> str:
+    return f"zus:{part}"
+
+
+def statement_kind(name: str) -> str:
+    return f"statement:{name}"
+
+
+def parse_period(value: str) -> date:
+    """``"2026-10"`` → ``date(2026, 10, 1)`` (periods are stored as the first day of the month)."""
+    year, month = value.split("-")
+    return date(int(year), int(month), 1)
+
+
+def format_period(value: date) -> str:
+    return f"{value.year:04d}-{value.month:02d}"
+
+
+def add_months(period: date, months: int) -> date:
+    index = period.year * 12 + period.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+class VatSetup(models.TextChoices):
+    MONTHLY = "monthly", _("VAT monthly")
+    QUARTERLY = "quarterly", _("VAT quarterly")
+    EXEMPT = "exempt", _("VAT exempt")
+
+
+class IncomeTaxSetup(models.TextChoices):
+    SCALE = "scale", _("tax scale")
+    LINEAR = "linear", _("linear tax")
+    LUMP_SUM = "lump_sum", _("lump sum on revenue")
+    CIT = "cit", _("corporate income tax")
+
+
+class ZusPayerKind(models.TextChoices):
+    BUDGET_UNIT = "budget_unit", _("budget unit")
+    LEGAL_PERSON = "legal_person", _("company with legal personality")
+    OTHER = "other", _("other payer")
+
+
+class Company(models.Model):
+    """A client company (firma) of the office, identified by its NIP."""
+
+    nip = models.CharField(_("NIP"), max_length=10, unique=True)
+    regon = models.CharField(_("REGON"), max_length=14, blank=True)
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, default="PL")
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, help_text=_("E.164, e.g. +48600100200"))
+    # Tax setup; blank = not known yet (deadlines then use the general rules).
+    vat = models.CharField(_("VAT"), max_length=20, choices=VatSetup.choices, blank=True)
+    income_tax = models.CharField(_("income tax"), max_length=20, choices=IncomeTaxSetup.choices, blank=True)
+    zus_payer = models.CharField(_("ZUS payer"), max_length=20, choices=ZusPayerKind.choices, blank=True)
+    zus_account = models.CharField(_("ZUS account (NRS)"), max_length=26, blank=True)
+    # Which program feeds each kind of data; NULL = "do not update".
+    source_basic_data = models.CharField(_("basic data from"), max_length=20, choices=PROGRAM_CHOICES, null=True,
+                                         blank=True)
+    source_zus = models.CharField(_("ZUS from"), max_length=20, choices=PROGRAM_CHOICES, null=True, blank=True)
+    source_taxes = models.CharField(_("taxes from"), max_length=20, choices=PROGRAM_CHOICES, null=True, blank=True)
+    source_statements = models.CharField(_("statements from"), max_length=20, choices=PROGRAM_CHOICES, null=True,
+                                         blank=True)
+    basic_data_program = models.CharField(_("basic data came from"), max_length=20, choices=PROGRAM_CHOICES,
+                                          blank=True)
+    enabled = models.BooleanField(_("synchronised"), default=True,
+                                  help_text=_("Switched off, agents no longer update this company."))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_synced_at = models.DateTimeField(_("last synchronised"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name", "nip"]
+        constraints = [
+            models.CheckConstraint(condition=Q(nip__regex=r"^[0-9]{10}$"), name="company_nip_ten_digits"),
+        ]
+
+    def __str__(self):
+        return self.name or self.nip
+
+    def source_for(self, data_kind: str) -> str | None:
+        """The program feeding ``basic_data``, ``zus``, ``taxes`` or ``statements`` (None: do not update)."""
+        return getattr(self, f"source_{data_kind}")
+
+
+class Person(models.Model):
+    """An owner, partner or proxy of one or more companies; optionally a client login."""
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    pesel = models.CharField(_("PESEL"), max_length=11, null=True, blank=True)
+    nip = models.CharField(_("NIP"), max_length=10, null=True, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    notify_sms = models.BooleanField(_("SMS"), default=False)
+    notify_email = models.BooleanField(_("e-mail"), default=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="person", verbose_name=_("login"))
+    companies = models.ManyToManyField(Company, through="CompanyPerson", related_name="people")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            # A PESEL identifies one natural person: one row per office.
+            models.UniqueConstraint(fields=["pesel"], condition=Q(pesel__isnull=False), name="person_pesel_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}".strip() or self.email or str(self.pk)
+
+
+class PersonRole(models.TextChoices):
+    OWNER = "owner", _("owner")
+    PARTNER = "partner", _("partner")
+    PROXY = "proxy", _("proxy")
+
+
+class CompanyPerson(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=10, choices=PersonRole.choices, default=PersonRole.OWNER)
+
+    class Meta:
+        verbose_name = _("company person")
+        verbose_name_plural = _("company people")
+        constraints = [models.UniqueConstraint(fields=["company", "person"], name="company_person_unique")]
+
+    def __str__(self):
+        return f"{self.person} ({self.get_role_display()}) — {self.company}"
+
+
+class Figure(models.Model):
+    """One monthly value of a company: (company, period, kind, payer_key). Its values are its revisions."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="figures")
+    period = models.DateField(_("period"), help_text=_("First day of the month."))
+    kind = models.CharField(_("kind"), max_length=MAX_KIND_LENGTH)
+    payer_key = models.CharField(_("payer"), max_length=11, blank=True, default="",
+                                 help_text=_("PESEL or NIP of the ZUS payer; empty for the company itself."))
+    # A bookkeeper's manual value holds the figure: syncs leave it alone until released.
+    manual = models.BooleanField(_("held by a manual value"), default=False)
+
+    class Meta:
+        verbose_name = _("figure")
+        verbose_name_plural = _("figures")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "period", "kind", "payer_key"], name="figure_key_unique"),
+            models.CheckConstraint(condition=Q(period__day=1), name="figure_period_first_day"),
+        ]
+
+    def __str__(self):
+        payer = f" [{self.payer_key}]" if self.payer_key else ""
+        return f"{self.company_id} {format_period(self.period)} {self.kind}{payer}"
+
+    @property
+    def period_label(self) -> str:
+        return format_period(self.period)
+
+
+class RevisionState(models.TextChoices):
+    PENDING = "pending", _("waiting for approval")
+    APPROVED = "approved", _("approved")
+    SUPERSEDED = "superseded", _("superseded")
+
+
+class RevisionLabel(models.TextChoices):
+    DECLARATION = "declaration", _("declaration")
+    CORRECTION = "correction", _("correction")
+    ADVANCE = "advance", _("advance")
+    FORECAST = "forecast", _("forecast")
+    OTHER = "other", _("other")
+
+
+class Revision(models.Model):
+    """One value of a figure. Clients only ever see the approved one."""
+
+    figure = models.ForeignKey(Figure, on_delete=models.CASCADE, related_name="revisions")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    label = models.CharField(_("label"), max_length=12, choices=RevisionLabel.choices,
+                             default=RevisionLabel.DECLARATION)
+    source = models.CharField(_("source"), max_length=20, help_text=_("Program code, or “manual”."))
+    manual = models.BooleanField(_("entered manually"), default=False)
+    state = models.CharField(_("state"), max_length=10, choices=RevisionState.choices, default=RevisionState.PENDING)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name=_("approved by"))
+    # Plain fields, not a foreign key: clients never depends on sync.
+    approved_by_agent_id = models.BigIntegerField(null=True, blank=True)
+    approved_by_agent_name = models.CharField(max_length=100, blank=True)
+    batch_ref = models.CharField(_("batch"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        constraints = [
+            models.UniqueConstraint(fields=["figure"], condition=Q(state="approved"), name="revision_one_approved"),
+            models.UniqueConstraint(fields=["figure"], condition=Q(state="pending"), name="revision_one_pending"),
+        ]
+        indexes = [models.Index(fields=["state", "figure"], name="revision_state_figure")]
+
+    def __str__(self):
+        return f"{self.figure} = {self.amount} ({self.state})"
+
+    @property
+    def approver_name(self) -> str:
+        if self.approved_by_id:
+            return str(self.approved_by)
+        return self.approved_by_agent_name
+
+
+class ApprovalLog(models.Model):
+    """Audit trail of approvals and releases, shown in the panel: who, when, what."""
+
+    class Action(models.TextChoices):
+        APPROVE = "approve", _("approved")
+        MANUAL = "manual", _("manual value entered")
+        RELEASE = "release", _("manual value released")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.APPROVE)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="approval_log")
+    period = models.DateField(null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    agent_id = models.BigIntegerField(null=True, blank=True)
+    agent_name = models.CharField(max_length=100, blank=True)
+    revisions = models.PositiveIntegerField(_("revisions"), default=0)
+    batch_ref = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.action} {self.company_id} {self.revisions} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class SummaryRequest(models.Model):
+    """A request to send a company's summary for a period; a later issue sends them."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="summary_requests")
+    period = models.DateField()
+    requested_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("summary request")
+        verbose_name_plural = _("summary requests")
+        constraints = [
+            # One outstanding request per company and period: retries never queue a second summary.
+            models.UniqueConstraint(fields=["company", "period"], condition=Q(sent_at__isnull=True),
+                                    name="summary_request_one_outstanding"),
+        ]
+
+    def __str__(self):
+        return f"summary {self.company_id} {format_period(self.period)}"
