@@ -1,0 +1,326 @@
+"""JPK_V7M / JPK_V7K (VAT declaration + VAT register) → one company's VAT figure and register statement.
+
+Read in one streaming pass; each register row is summed and then dropped (see ``safexml``).
+Field mapping and the sign rule are documented in docs/importers.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from stdnum.pl import nip as nip_validator
+
+from sync.batch import Batch, CompanyData, StatementEntry, TaxEntry, TaxSetup
+
+from .result import ExchangeFileError, ImportResult
+from .safexml import ImportLimits, StreamReader, child_text, human_size, load_schema, local, release
+from .values import clean_email, clean_phone, digits, parse_amount, period
+
+
+@dataclass(frozen=True)
+class JpkVariant:
+    kind: str  # "jpk_v7m" | "jpk_v7k"
+    label: str  # "JPK_V7M(2)"
+    namespace: str
+    schema: str = ""  # file in sync/importers/xsd, "" when we do not ship it
+    note: str = ""
+
+    @property
+    def quarterly(self) -> bool:
+        return self.kind == "jpk_v7k"
+
+
+_CRD = "http://crd.gov.pl/wzor/"
+VARIANTS: dict[str, JpkVariant] = {v.namespace: v for v in (
+    JpkVariant("jpk_v7m", "JPK_V7M(1)", _CRD + "2020/05/08/9393/", "Schemat_JPK_V7M(1)_v1-2E.xsd",
+               "10.2020–12.2021"),
+    JpkVariant("jpk_v7k", "JPK_V7K(1)", _CRD + "2020/05/08/9394/", "Schemat_JPK_V7K(1)_v1-2E.xsd",
+               "10.2020–12.2021"),
+    JpkVariant("jpk_v7m", "JPK_V7M(2)", _CRD + "2021/07/08/07081/", "Schemat_JPK_V7M(2)_v1-0.xsd",
+               "first publication"),
+    JpkVariant("jpk_v7k", "JPK_V7K(2)", _CRD + "2021/07/08/07082/", "Schemat_JPK_V7K(2)_v1-0.xsd",
+               "first publication"),
+    JpkVariant("jpk_v7m", "JPK_V7M(2)", _CRD + "2021/12/27/11148/", "Schemat_JPK_V7M(2)_v1-0_production-11148.xsd",
+               "01.2022–01.2026"),
+    JpkVariant("jpk_v7k", "JPK_V7K(2)", _CRD + "2021/12/27/11149/", "", "01.2022–01.2026"),
+    JpkVariant("jpk_v7m", "JPK_V7M(3)", _CRD + "2025/12/19/14090/", "", "from 02.2026"),
+    JpkVariant("jpk_v7k", "JPK_V7K(3)", _CRD + "2025/12/19/14089/", "", "from 02.2026"),
+)}
+
+# Output VAT per the SprzedazCtrl/PodatekNalezny definition: these minus K_35, K_36; rows marked FP excluded.
+SALES_TAX_PLUS = ("K_16", "K_18", "K_20", "K_24", "K_26", "K_28", "K_30", "K_32", "K_33", "K_34")
+SALES_TAX_MINUS = ("K_35", "K_36")
+# Input VAT per ZakupCtrl/PodatekNaliczony.
+PURCHASE_TAX = ("K_41", "K_43", "K_44", "K_45", "K_46", "K_47")
+DECLARATION_FIELDS = ("P_38", "P_48", "P_51", "P_53", "P_54", "P_62")
+
+
+def describe_unknown(data: bytes) -> str:
+    """``JPK_VAT (3)`` etc. from the header of a JPK we do not import, for the refusal message."""
+    try:
+        for event, element in StreamReader(data).events():
+            if event == "end" and local(element.tag) == "KodFormularza":
+                return (element.get("kodSystemowy") or element.text or "").strip()
+            if event == "end" and local(element.tag) == "Naglowek":
+                return ""
+    except ExchangeFileError:
+        return ""
+    return ""
+
+
+class _Register:
+    def __init__(self) -> None:
+        self.rows = 0
+        self.tax = Decimal("0.00")
+
+
+def parse_jpk(data: bytes, variant: JpkVariant, *, limits: ImportLimits, filename: str = "") -> ImportResult:
+    warnings: list[str] = []
+    schema, schema_name = None, ""
+    if variant.schema and len(data) > limits.xsd_max_bytes:
+        warnings.append(_("The file is %(size)s, above the %(limit)s XSD-check threshold: the %(variant)s schema "
+                          "check was skipped; the declaration and control sums were still read and cross-checked.")
+                        % {"size": human_size(len(data)), "limit": human_size(limits.xsd_max_bytes),
+                           "variant": variant.label})
+    elif variant.schema:
+        schema, reason = load_schema(variant.schema)
+        if schema is None:
+            warnings.append(_("The %(variant)s schema could not be compiled offline (%(reason)s); the file was "
+                              "read without the XSD check.") % {"variant": variant.label, "reason": reason})
+        else:
+            schema_name = variant.schema
+    else:
+        warnings.append(_("No schema is shipped for %(variant)s (namespace %(ns)s): the file was read without "
+                          "the XSD check, using the same fields as the earlier variants.")
+                        % {"variant": variant.label, "ns": variant.namespace})
+
+    reader = StreamReader(data, schema=schema, variant_label=variant.label)
+    header: dict[str, str] = {}
+    subject: dict[str, str] = {}
+    declaration: dict[str, str] | None = None
+    sales, purchases = _Register(), _Register()
+    sales_ctrl: dict[str, str] | None = None
+    purchase_ctrl: dict[str, str] | None = None
+
+    for event, element in reader.events():
+        if event != "end":
+            continue
+        path = reader.path
+        depth = len(path)
+        name = path[-1]
+        if depth == 3 and path[1] == "Ewidencja":
+            if name == "SprzedazWiersz":
+                _add_sales_row(sales, element, variant)
+            elif name == "ZakupWiersz":
+                _add_purchase_row(purchases, element, variant)
+            elif name == "SprzedazCtrl":
+                sales_ctrl = {"rows": child_text(element, "LiczbaWierszySprzedazy"),
+                              "tax": child_text(element, "PodatekNalezny")}
+            elif name == "ZakupCtrl":
+                purchase_ctrl = {"rows": child_text(element, "LiczbaWierszyZakupow"),
+                                 "tax": child_text(element, "PodatekNaliczony")}
+            release(element)
+        elif depth == 2:
+            if name == "Naglowek":
+                header = {key: child_text(element, key) for key in (
+                    "Rok", "Miesiac", "CelZlozenia", "WariantFormularza", "NazwaSystemu", "KodUrzedu")}
+                code = next((c for c in element if local(c.tag) == "KodFormularza"), None)
+                header["kodSystemowy"] = (code.get("kodSystemowy") or "").strip() if code is not None else ""
+            elif name == "Podmiot1":
+                person = next((c for c in element if local(c.tag) in ("OsobaFizyczna", "OsobaNiefizyczna")), None)
+                if person is not None:
+                    subject = {key: child_text(person, key) for key in (
+                        "NIP", "PelnaNazwa", "ImiePierwsze", "Nazwisko", "Email", "Telefon")}
+                    subject["kind"] = local(person.tag)
+            elif name == "Deklaracja":
+                declaration = {key: child_text(element, "PozycjeSzczegolowe", key) for key in DECLARATION_FIELDS}
+                declaration["Kwartal"] = child_text(element, "Naglowek", "Kwartal")
+                declaration["form"] = child_text(element, "Naglowek", "KodFormularzaDekl")
+            release(element)
+
+    return _build(variant, data, filename, header, subject, declaration, sales, purchases, sales_ctrl,
+                  purchase_ctrl, warnings, schema_name)
+
+
+def _amount(element, field: str, variant: JpkVariant) -> Decimal:
+    text = (element.text or "").strip()
+    try:
+        value = parse_amount(text)
+    except ValueError:
+        raise ExchangeFileError(
+            _("%(variant)s: %(field)s holds %(value)r, which is not an amount.")
+            % {"variant": variant.label, "field": field, "value": text[:40]},
+            code="invalid_field", variant=variant.label) from None
+    return value or Decimal("0.00")
+
+
+def _add_sales_row(register: _Register, row, variant: JpkVariant) -> None:
+    register.rows += 1
+    values = {local(c.tag): c for c in row}
+    type_ = values.get("TypDokumentu")
+    if type_ is not None and (type_.text or "").strip() == "FP":
+        return
+    for field in SALES_TAX_PLUS:
+        if field in values:
+            register.tax += _amount(values[field], field, variant)
+    for field in SALES_TAX_MINUS:
+        if field in values:
+            register.tax -= _amount(values[field], field, variant)
+
+
+def _add_purchase_row(register: _Register, row, variant: JpkVariant) -> None:
+    register.rows += 1
+    for child in row:
+        field = local(child.tag)
+        if field in PURCHASE_TAX:
+            register.tax += _amount(child, field, variant)
+
+
+def _required_int(value: str, field: str, variant: JpkVariant, low: int, high: int) -> int:
+    if not value:
+        raise ExchangeFileError(
+            _("%(variant)s: the header has no %(field)s.") % {"variant": variant.label, "field": field},
+            code="missing_field", variant=variant.label)
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise ExchangeFileError(
+            _("%(variant)s: %(field)s is %(value)r, expected %(low)s–%(high)s.")
+            % {"variant": variant.label, "field": field, "value": value[:20], "low": low, "high": high},
+            code="invalid_field", variant=variant.label)
+    return number
+
+
+def _decl_amount(declaration: dict, field: str, variant: JpkVariant) -> Decimal | None:
+    try:
+        return parse_amount(declaration.get(field, ""))
+    except ValueError:
+        raise ExchangeFileError(
+            _("%(variant)s: Deklaracja/%(field)s holds %(value)r, which is not an amount.")
+            % {"variant": variant.label, "field": field, "value": declaration[field][:40]},
+            code="invalid_field", variant=variant.label) from None
+
+
+def _build(variant, data, filename, header, subject, declaration, sales, purchases, sales_ctrl, purchase_ctrl,
+           warnings, schema_name) -> ImportResult:
+    label = variant.label
+    year = _required_int(header.get("Rok", ""), "Naglowek/Rok", variant, 1900, 2100)
+    month = _required_int(header.get("Miesiac", ""), "Naglowek/Miesiac", variant, 1, 12)
+    file_period = period(year, month)
+
+    nip = digits(subject.get("NIP", ""))
+    if not nip:
+        raise ExchangeFileError(_("%(variant)s: Podmiot1 has no NIP.") % {"variant": label},
+                                code="missing_field", variant=label)
+    if not nip_validator.is_valid(nip):
+        raise ExchangeFileError(_("%(variant)s: the NIP in Podmiot1 (%(nip)s) is not a valid NIP.")
+                                % {"variant": label, "nip": nip[:20]}, code="invalid_field", variant=label)
+    if subject.get("kind") == "OsobaFizyczna":
+        name = " ".join(part for part in (subject.get("ImiePierwsze", ""), subject.get("Nazwisko", "")) if part)
+    else:
+        name = subject.get("PelnaNazwa", "")
+    email = clean_email(subject.get("Email", ""))
+    if subject.get("Email") and not email:
+        warnings.append(_("The e-mail address in Podmiot1 is not valid and was left out."))
+    phone = clean_phone(subject.get("Telefon", ""))
+    if subject.get("Telefon") and not phone:
+        warnings.append(_("The phone number in Podmiot1 is not valid and was left out."))
+
+    details: dict = {"generator": header.get("NazwaSystemu", ""), "form_code": header.get("kodSystemowy", ""),
+                     "file_period": file_period, "purpose": header.get("CelZlozenia", "")}
+    label_kind = "correction" if header.get("CelZlozenia") == "2" else "declaration"
+    taxes: list[TaxEntry] = []
+    if declaration is None and sales_ctrl is None and purchase_ctrl is None:
+        warnings.append(_("The file has neither a declaration (Deklaracja) nor a register (Ewidencja): only the "
+                          "company's details were read."))
+    elif declaration is None:
+        warnings.append(_("The file has no declaration part (Deklaracja): no VAT amount was imported, only the "
+                          "register totals."))
+    else:
+        tax_period = file_period
+        tax_type = "VAT-7"
+        if variant.quarterly:
+            tax_type = "VAT-7K"
+            tax_period = _quarter_period(declaration.get("Kwartal", ""), year, month, variant, warnings)
+        p51 = _decl_amount(declaration, "P_51", variant)
+        p53 = _decl_amount(declaration, "P_53", variant)
+        if p51 is None and p53 is None:
+            raise ExchangeFileError(
+                _("%(variant)s: the declaration has neither P_51 (VAT to pay) nor P_53 (surplus).")
+                % {"variant": label}, code="missing_field", variant=label)
+        if p51 and p51 > 0:
+            amount = p51
+            if p53 and p53 > 0:
+                warnings.append(_("The declaration shows both VAT to pay (P_51 = %(p51)s) and a surplus (P_53 = "
+                                  "%(p53)s); P_51 was imported.") % {"p51": p51, "p53": p53})
+        elif p53 and p53 > 0:
+            amount = -p53
+        else:
+            amount = Decimal("0.00")
+        taxes.append(TaxEntry(index=0, period=tax_period, type=tax_type, amount=amount, label=label_kind))
+        details["declaration"] = {key: declaration[key] for key in DECLARATION_FIELDS if declaration.get(key)}
+        details["declaration"]["form"] = declaration.get("form", "")
+        details["vat_period"] = tax_period
+        details["vat_amount"] = str(amount)
+
+    statements: list[StatementEntry] = []
+    if sales_ctrl is not None or purchase_ctrl is not None:
+        totals: dict[str, Decimal] = {}
+        for key, ctrl, register, part in (("sales_vat", sales_ctrl, sales, "SprzedazCtrl"),
+                                          ("purchase_vat", purchase_ctrl, purchases, "ZakupCtrl")):
+            if ctrl is None:
+                continue
+            try:
+                value = parse_amount(ctrl["tax"])
+            except ValueError:
+                value = None
+            if value is None:
+                raise ExchangeFileError(_("%(variant)s: %(part)s has no valid tax total.")
+                                        % {"variant": label, "part": part}, code="invalid_field", variant=label)
+            totals[key] = value
+            details[key.replace("_vat", "_rows")] = register.rows
+            if value != register.tax:
+                warnings.append(_("%(part)s says %(ctrl)s but the register rows add up to %(rows)s; the control "
+                                  "sum was imported.") % {"part": part, "ctrl": value, "rows": register.tax})
+            if ctrl["rows"] and ctrl["rows"] != str(register.rows):
+                warnings.append(_("%(part)s counts %(ctrl)s rows but the register has %(rows)s.")
+                                % {"part": part, "ctrl": ctrl["rows"], "rows": register.rows})
+        statements.append(StatementEntry(index=0, period=file_period, totals=totals))
+    elif sales.rows or purchases.rows:
+        warnings.append(_("The register has rows but no control sums (SprzedazCtrl/ZakupCtrl); no statement "
+                          "was imported."))
+
+    periods = sorted({t.period for t in taxes} | {s.period for s in statements}) or [file_period]
+    company = CompanyData(
+        index=0, nip=nip, name=name, email=email, phone=phone,
+        tax_setup=TaxSetup(vat="quarterly" if variant.quarterly else "monthly"),
+        taxes=tuple(taxes), statements=tuple(statements))
+    batch = Batch(program="file_import", program_version=label, period_from=periods[0], period_to=periods[-1],
+                  companies=(company,))
+    return ImportResult(
+        batch=batch, kind=variant.kind, variant=label, namespace=variant.namespace, schema=schema_name,
+        schema_validated=bool(schema_name), warnings=tuple(warnings), details=details, filename=filename,
+        size=len(data))
+
+
+def _quarter_period(kwartal: str, year: int, month: int, variant: JpkVariant, warnings: list[str]) -> str:
+    """The VAT-7K figure's period is the quarter's last month; the declaration belongs in that month's file."""
+    if kwartal:
+        quarter = _required_int(kwartal, "Deklaracja/Naglowek/Kwartal", variant, 1, 4)
+    elif month % 3 == 0:
+        quarter = month // 3
+    else:
+        raise ExchangeFileError(
+            _("%(variant)s: the declaration has no quarter (Kwartal) and the file's month %(month)s is not a "
+              "quarter's last month.") % {"variant": variant.label, "month": month},
+            code="missing_field", variant=variant.label)
+    last_month = quarter * 3
+    if month != last_month:
+        warnings.append(_("The VAT-7K declaration for quarter %(q)s sits in the file for month %(month)s; it "
+                          "normally comes with the quarter's last month. It was imported for %(period)s.")
+                        % {"q": quarter, "month": month, "period": period(year, last_month)})
+    return period(year, last_month)
