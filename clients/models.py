@@ -138,7 +138,8 @@ class Person(models.Model):
 
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
-    pesel = models.CharField(_("PESEL"), max_length=11, null=True, blank=True)
+    # Unique: a PESEL identifies one natural person (NULLs are distinct in PostgreSQL).
+    pesel = models.CharField(_("PESEL"), max_length=11, null=True, blank=True, unique=True)
     nip = models.CharField(_("NIP"), max_length=10, null=True, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
@@ -153,10 +154,7 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         ordering = ["last_name", "first_name", "id"]
-        constraints = [
-            # A PESEL identifies one natural person: one row per office.
-            models.UniqueConstraint(fields=["pesel"], condition=Q(pesel__isnull=False), name="person_pesel_unique"),
-        ]
+        indexes = [models.Index(fields=["nip"], name="person_nip")]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}".strip() or self.email or str(self.pk)

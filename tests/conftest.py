@@ -20,10 +20,16 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from clients.approval import approve_company, approve_company_period, approve_revision
+from clients.models import Company, Person, Revision, RevisionState, parse_period
+from clients.services import link_login
 from offices.accounts.models import Role, User
 from offices.accounts.services import create_login
 from offices.models import Office
 from offices.provisioning import create_office, ensure_template_schema, office_host
+from sync.agents import create_agent
+from sync.ingest import apply_batch
+from tests.clients import batches as b
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -36,6 +42,43 @@ class Cast:
     bob: User
     carol: User
     dave: User
+    # Office A: company X (bob is its owner), company Y (carol); office B: company B (dave's office).
+    company_x: Company
+    company_y: Company
+    company_b: Company
+
+
+# What the cast's companies hold (see _build_companies):
+# X 2026-01: VAT-7 1000.00 approved with a pending change to 1050.00; PIT-5L 250.00, ZUS total 2000.00
+#            and the statement approved. X 2026-02: VAT-7 1100.00 pending, never approved.
+# Y 2026-01: VAT-7 700.00 and CIT 90.00, approved.  B 2026-01: VAT-7 999.00, approved.
+NIP_X, NIP_Y, NIP_B = b.make_nip(9001), b.make_nip(9002), b.make_nip(9003)
+PESEL_BOB, PESEL_CAROL = b.make_pesel(1), b.make_pesel(2)
+
+
+def _build_companies(alice: User, bob: User, carol: User) -> tuple[Company, Company]:
+    """Office A's companies, made exactly as an agent and a bookkeeper would (current schema: office A)."""
+    agent, _token = create_agent("Cast agent")
+    x = b.company(0, NIP_X, "Firma X Sp. z o.o.", people=[b.person(0, "Bob", "Builder", pesel=PESEL_BOB)],
+                  taxes=[b.tax(0, "2026-01", "VAT-7", 1000), b.tax(1, "2026-01", "PIT-5L", 250),
+                         b.tax(2, "2026-02", "VAT-7", 1100)],
+                  zus_entries=[b.zus(0, "2026-01", total=2000)],
+                  statements=[b.statement(0, "2026-01", 5000, 3000)])
+    y = b.company(1, NIP_Y, "Firma Y", people=[b.person(0, "Carol", "Clark", pesel=PESEL_CAROL)],
+                  taxes=[b.tax(0, "2026-01", "VAT-7", 700), b.tax(1, "2026-01", "CIT", 90)])
+    apply_batch(b.batch(x, y), agent)
+    company_x, company_y = Company.objects.get(nip=NIP_X), Company.objects.get(nip=NIP_Y)
+    vat = Revision.objects.get(figure__company=company_x, figure__kind="tax:VAT-7",
+                               figure__period=parse_period("2026-01"))
+    approve_revision(vat, by_user=alice)
+    approve_company_period(company_x, parse_period("2026-01"), by_user=alice)
+    approve_company(company_y, by_user=alice)
+    # A later sync changes X's approved January VAT: pending until a bookkeeper approves it.
+    apply_batch(b.batch(b.company(0, NIP_X, taxes=[b.tax(0, "2026-01", "VAT-7", 1050)])), agent)
+    assert Revision.objects.filter(figure__company=company_x, state=RevisionState.PENDING).count() == 2
+    link_login(Person.objects.get(pesel=PESEL_BOB), bob)
+    link_login(Person.objects.get(pesel=PESEL_CAROL), carol)
+    return company_x, company_y
 
 
 def _build_cast() -> Cast:
@@ -47,8 +90,14 @@ def _build_cast() -> Cast:
         bob = create_login("bob@example.com", role=Role.CLIENT, password=PASSWORD, first_name="Bob", verified=True)
         carol = create_login("carol@example.com", role=Role.CLIENT, password=PASSWORD, first_name="Carol",
                              verified=True)
+        company_x, company_y = _build_companies(office_a.owner, bob, carol)
+    with schema_context(office_b.office.schema_name):
+        agent_b, _token = create_agent("Cast agent B")
+        apply_batch(b.batch(b.company(0, NIP_B, "Firma B", taxes=[b.tax(0, "2026-01", "VAT-7", 999)]),
+                            approve=True), agent_b)
+        company_b = Company.objects.get(nip=NIP_B)
     return Cast(office_a=office_a.office, office_b=office_b.office, alice=office_a.owner, bob=bob, carol=carol,
-                dave=office_b.owner)
+                dave=office_b.owner, company_x=company_x, company_y=company_y, company_b=company_b)
 
 
 @pytest.fixture(scope="session")

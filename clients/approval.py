@@ -1,0 +1,109 @@
+"""Approval (zatwierdzenie): publishing pending revisions to the company's clients.
+
+Every approval locks the company row first (the same lock ``sync.ingest.apply_batch``
+takes), so an approval and a sync of the same company never interleave. Approval is
+idempotent: approving an approved revision again changes nothing and says so; approving a
+revision that a newer one has superseded approves nothing and says so. Each approval that
+publishes something leaves an ``ApprovalLog`` row (who, when, how many) for the panel.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from clients.models import ApprovalLog, Company, Revision, RevisionState
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    """What an approval did. ``status`` is a stable code; ``message`` is for people."""
+
+    approved: int = 0
+    already_approved: int = 0
+    superseded: int = 0
+
+    @property
+    def status(self) -> str:
+        if self.approved:
+            return "approved"
+        if self.superseded:
+            return "superseded"
+        if self.already_approved:
+            return "already_approved"
+        return "nothing_to_approve"
+
+    @property
+    def message(self) -> str:
+        if self.approved:
+            return ngettext("Approved %(count)d value.", "Approved %(count)d values.", self.approved) % {
+                "count": self.approved}
+        return {
+            "superseded": _("Nothing was approved: this value has since been replaced by a newer one."),
+            "already_approved": _("This value was already approved; nothing changed."),
+            "nothing_to_approve": _("There is nothing waiting for approval."),
+        }[self.status]
+
+
+def _actor(by_user, by_agent) -> dict:
+    if (by_user is None) == (by_agent is None):
+        raise ValueError("Approve either by a user or by an agent.")
+    if by_user is not None:
+        return {"approved_by": by_user, "approved_by_agent_id": None, "approved_by_agent_name": ""}
+    return {"approved_by": None, "approved_by_agent_id": by_agent.pk, "approved_by_agent_name": by_agent.name[:100]}
+
+
+def lock_company(company_id: int) -> None:
+    """Take the company's row lock for the rest of the transaction (serialises syncs and approvals)."""
+    list(Company.objects.select_for_update().filter(pk=company_id).values_list("pk", flat=True))
+
+
+def _publish(company: Company, pending, actor: dict, *, period: date | None = None) -> int:
+    """Approve the ``pending`` revisions (a queryset), superseding what their figures showed before."""
+    pending_figures = pending.values("figure_id")
+    Revision.objects.filter(state=RevisionState.APPROVED, figure_id__in=pending_figures).update(
+        state=RevisionState.SUPERSEDED)
+    count = pending.update(state=RevisionState.APPROVED, approved_at=timezone.now(), **actor)
+    if count:
+        ApprovalLog.objects.create(
+            company=company, period=period, revisions=count, user=actor["approved_by"],
+            agent_id=actor["approved_by_agent_id"], agent_name=actor["approved_by_agent_name"])
+    return count
+
+
+@transaction.atomic
+def approve_revision(revision: Revision, *, by_user=None, by_agent=None) -> ApprovalResult:
+    """Publish one pending revision. ``revision`` is updated in place when it gets approved."""
+    actor = _actor(by_user, by_agent)
+    company = revision.figure.company
+    lock_company(company.pk)
+    state = Revision.objects.filter(pk=revision.pk).values_list("state", flat=True).first()
+    if state == RevisionState.APPROVED:
+        return ApprovalResult(already_approved=1)
+    if state != RevisionState.PENDING:
+        return ApprovalResult(superseded=1)
+    _publish(company, Revision.objects.filter(pk=revision.pk, state=RevisionState.PENDING), actor,
+             period=revision.figure.period)
+    revision.refresh_from_db()
+    return ApprovalResult(approved=1)
+
+
+@transaction.atomic
+def approve_company_period(company: Company, period: date, *, by_user=None, by_agent=None) -> ApprovalResult:
+    """Publish every pending revision of one company for one month."""
+    actor = _actor(by_user, by_agent)
+    lock_company(company.pk)
+    pending = Revision.objects.filter(figure__company=company, figure__period=period, state=RevisionState.PENDING)
+    return ApprovalResult(approved=_publish(company, pending, actor, period=period))
+
+
+@transaction.atomic
+def approve_company(company: Company, *, by_user=None, by_agent=None) -> ApprovalResult:
+    """Publish every pending revision of one company."""
+    actor = _actor(by_user, by_agent)
+    lock_company(company.pk)
+    pending = Revision.objects.filter(figure__company=company, state=RevisionState.PENDING)
+    return ApprovalResult(approved=_publish(company, pending, actor))
