@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -45,4 +45,7 @@ def signup(request):
 
 @login_required
 def home(request):
+    # Staff work in the panel; clients keep this page until the client area replaces it.
+    if request.user.is_office_staff:
+        return redirect("panel:home")
     return render(request, "offices/home.html")

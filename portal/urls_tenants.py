@@ -1,9 +1,12 @@
 from django.urls import include, path
 
 from offices import views
+from offices.panel.views import office_logo
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("panel/", include("offices.panel.urls")),
+    path("branding/logo/", office_logo, name="office_logo"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -1,6 +1,14 @@
+import datetime
+import uuid
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from offices.accounts.validators import MAX_DAYS_BEFORE_DUE, validate_sms_sender
 
 
 class Role(models.TextChoices):
@@ -67,23 +75,85 @@ class User(AbstractUser):
         return self.role in ADMIN_ROLES
 
 
+def default_reminder_days() -> list[int]:
+    return [3, 1]
+
+
+def logo_upload_to(instance, filename: str) -> str:
+    # The default (tenant-aware) storage puts this under MEDIA_ROOT/<schema>/; a fresh name per upload
+    # so browsers and proxies never show a stale logo.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"branding/logo-{uuid.uuid4().hex[:12]}.{extension}"
+
+
 class OfficeSettings(models.Model):
     """Office-wide options, one row per office schema (the agent API reads them)."""
 
     singleton = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    # --- Synchronisation (read by the agent API) ---
     update_basic_data = models.BooleanField(
         _("update basic data"), default=False,
         help_text=_("Synced basic data overwrites what the office entered, not only blanks."),
     )
-    approve_on_sync = models.BooleanField(_("approve on sync"), default=False)
-    send_activation = models.BooleanField(_("send activation e-mails"), default=False)
-    copy_zus_from_previous = models.BooleanField(_("copy ZUS from previous months"), default=False)
-    match_payers = models.BooleanField(_("match payers to companies"), default=True)
-    auto_create_companies = models.BooleanField(_("create unknown companies"), default=True)
-    sync_interval_minutes = models.PositiveIntegerField(_("sync interval (minutes)"), default=60)
-    sms_sender = models.CharField(_("SMS sender name"), max_length=11, blank=True)
-    email_from_name = models.CharField(_("e-mail sender name"), max_length=100, blank=True)
-    reply_to_email = models.EmailField(_("reply-to address"), blank=True)
+    approve_on_sync = models.BooleanField(
+        _("approve on sync"), default=False,
+        help_text=_("Figures from the programs are published to clients at once, without a bookkeeper's approval."),
+    )
+    send_activation = models.BooleanField(
+        _("send activation e-mails"), default=False,
+        help_text=_("People synced with an e-mail address get an invitation to activate their client account."),
+    )
+    copy_zus_from_previous = models.BooleanField(
+        _("copy ZUS from previous months"), default=False,
+        help_text=_("When a month has no ZUS contributions yet, show the previous month's amounts as a forecast."),
+    )
+    match_payers = models.BooleanField(
+        _("match payers to companies"), default=True,
+        help_text=_("ZUS data of a payer (e.g. from Płatnik) is attached to the company with the same NIP "
+                    "or owner's PESEL."),
+    )
+    auto_create_companies = models.BooleanField(
+        _("create unknown companies"), default=True,
+        help_text=_("A company the portal does not know yet is created when an agent sends it."),
+    )
+    sync_interval_minutes = models.PositiveIntegerField(
+        _("sync interval (minutes)"), default=60, validators=[MinValueValidator(5), MaxValueValidator(1440)],
+        help_text=_("How often the agents send data, from 5 minutes to once a day."),
+    )
+    # --- Branding and sending ---
+    logo = models.FileField(_("logo"), upload_to=logo_upload_to, blank=True)
+    sms_sender = models.CharField(
+        _("SMS sender name"), max_length=16, blank=True, validators=[validate_sms_sender],
+        help_text=_("Up to 11 letters and digits (at least one letter), or a phone number with the country code."),
+    )
+    email_from_name = models.CharField(
+        _("e-mail sender name"), max_length=100, blank=True,
+        help_text=_("The name clients see as the sender; the office's name when empty."),
+    )
+    reply_to_email = models.EmailField(
+        _("reply-to address"), blank=True,
+        help_text=_("Where clients' replies to the portal's e-mails go."),
+    )
+    reminder_days = ArrayField(
+        models.PositiveSmallIntegerField(validators=[MaxValueValidator(MAX_DAYS_BEFORE_DUE)]),
+        size=5, default=default_reminder_days, blank=True,
+        verbose_name=_("reminders before the due date (days)"),
+    )
+    quiet_hours_start = models.TimeField(_("no SMS from"), default=datetime.time(21, 0))
+    quiet_hours_end = models.TimeField(_("no SMS until"), default=datetime.time(8, 0))
+    undo_window_minutes = models.PositiveSmallIntegerField(
+        _("undo window (minutes)"), default=5, validators=[MaxValueValidator(60)],
+        help_text=_("How long after an approval the summary waits before it is sent, so it can be undone."),
+    )
+    # --- Access ---
+    bookkeepers_see_assigned_only = models.BooleanField(
+        _("bookkeepers see only their companies"), default=False,
+        help_text=_("A bookkeeper sees only the companies assigned to them; owners and administrators see all."),
+    )
+    require_mfa_for_admins = models.BooleanField(
+        _("require two-factor authentication for owners and administrators"), default=False,
+        help_text=_("Owners and administrators must set up an authenticator app before they use the panel."),
+    )
 
     class Meta:
         verbose_name = _("office settings")
@@ -97,3 +167,43 @@ class OfficeSettings(models.Model):
     def load(cls) -> "OfficeSettings":
         settings_row, _created = cls.objects.get_or_create(singleton=1)
         return settings_row
+
+    def in_quiet_hours(self, moment: datetime.time) -> bool:
+        """True when an SMS must wait (the window may wrap past midnight, as 21:00–08:00 does)."""
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        if start == end:
+            return False
+        if start < end:
+            return start <= moment < end
+        return moment >= start or moment < end
+
+
+class AuditAction(models.TextChoices):
+    SETTINGS_CHANGED = "settings_changed", _("changed the office settings")
+    STAFF_INVITED = "staff_invited", _("invited a staff member")
+    ROLE_CHANGED = "role_changed", _("changed a role")
+    USER_DEACTIVATED = "user_deactivated", _("deactivated a login")
+    USER_REACTIVATED = "user_reactivated", _("reactivated a login")
+    AGENT_REGISTERED = "agent_registered", _("registered an agent")
+    AGENT_REVOKED = "agent_revoked", _("revoked an agent")
+
+
+class AuditEntry(models.Model):
+    """Who changed what in the office's administration (settings, staff, agents), and when."""
+
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("who"))
+    # Kept even if the login is later removed.
+    actor_email = models.EmailField(_("who (e-mail)"), blank=True)
+    action = models.CharField(_("what"), max_length=30, choices=AuditAction.choices)
+    target = models.CharField(_("target"), max_length=254, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.actor_email} {self.action} {self.target}"

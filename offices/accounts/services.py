@@ -1,9 +1,27 @@
-"""Creating the logins of an office. Every entry point (sign-up, commands, seeds, tests) calls these."""
+"""Logins and administration of an office. Every entry point (sign-up, panel, commands, seeds, tests) calls these."""
+
+from email.utils import formataddr, parseaddr
+from functools import partial
 
 from allauth.account.models import EmailAddress
+from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
 
-from offices.accounts.models import Role, User
+from offices.accounts.models import (
+    STAFF_ROLES,
+    AuditAction,
+    AuditEntry,
+    OfficeSettings,
+    Role,
+    User,
+    logo_upload_to,
+)
 
 
 @transaction.atomic
@@ -18,3 +36,234 @@ def create_login(email: str, *, role: Role, password: str | None = None, first_n
                                     first_name=first_name, last_name=last_name)
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=verified)
     return user
+
+
+# --- Office administration: staff, settings, agents ----------------------------------------------
+#
+# Every rule about who may change what lives here; the panel's views only call these. Each change is
+# recorded in ``AuditEntry`` in the same transaction. Refusals raise ``ValidationError`` with a stable
+# ``code`` and a translated message the panel shows as it is.
+
+
+def record_audit(actor: User | None, action: AuditAction, target: str = "", details: dict | None = None) -> AuditEntry:
+    return AuditEntry.objects.create(actor=actor, actor_email=getattr(actor, "email", "") or "", action=action,
+                                     target=str(target)[:254], details=details or {})
+
+
+def _require_admin(by: User) -> None:
+    if by is None or not by.is_active or not by.is_office_admin:
+        raise ValidationError(_("Only the office's owners and administrators can do this."), code="not_allowed")
+
+
+def _active_owner_ids_locked() -> list[int]:
+    # Locks the owners' rows so two owners demoting each other at once cannot leave the office without one.
+    return list(User.objects.select_for_update().filter(role=Role.OWNER, is_active=True)
+                .order_by("pk").values_list("pk", flat=True))
+
+
+def office_sender(office, office_settings: OfficeSettings | None = None) -> tuple[str, list[str]]:
+    """The From header and Reply-To list for e-mails sent on behalf of an office.
+
+    The address is always the platform's (``DEFAULT_FROM_EMAIL``, so SPF/DKIM hold); the display name
+    is the office's chosen sender name or its name, and replies go to the office's reply-to address.
+    """
+    office_settings = office_settings or OfficeSettings.load()
+    _platform_name, address = parseaddr(django_settings.DEFAULT_FROM_EMAIL)
+    name = office_settings.email_from_name or office.name
+    reply_to = [office_settings.reply_to_email] if office_settings.reply_to_email else []
+    return formataddr((name, address)), reply_to
+
+
+def send_staff_invitation(office, user: User, invited_by: User | None = None) -> None:
+    """E-mail a staff member the link where they set their password (sent immediately)."""
+    from offices.accounts.activation import activation_url
+
+    with schema_context(office.schema_name):
+        from_email, reply_to = office_sender(office)
+        context = {"office": office, "user": user, "invited_by": invited_by, "role": user.get_role_display(),
+                   "activation_url": activation_url(office, user)}
+        subject = " ".join(render_to_string("offices/panel/emails/staff_invitation-subject.txt", context).split())
+        body = render_to_string("offices/panel/emails/staff_invitation-body.txt", context)
+    EmailMessage(subject, body, from_email, [user.email], reply_to=reply_to).send()
+
+
+INVITABLE_ROLES = (Role.ADMIN, Role.BOOKKEEPER)
+
+
+@transaction.atomic
+def invite_staff(office, email: str, *, role: Role, by: User, first_name: str = "", last_name: str = "") -> User:
+    """Create a staff login without a password and e-mail its activation link once the transaction commits."""
+    _require_admin(by)
+    if role not in INVITABLE_ROLES:
+        raise ValidationError(_("Invite administrators and bookkeepers; make someone an owner from the staff list."),
+                              code="role_not_invitable")
+    email = (email or "").strip().lower()
+    validate_email(email)
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        if existing.is_office_staff:
+            message = _("%(email)s already has a login in this office as %(role)s.")
+        else:
+            message = _("%(email)s already has a client login in this office (%(role)s); "
+                        "one e-mail address can have only one login.")
+        raise ValidationError(message, code="email_taken",
+                              params={"email": email, "role": existing.get_role_display()})
+    user = create_login(email, role=role, first_name=first_name.strip(), last_name=last_name.strip())
+    record_audit(by, AuditAction.STAFF_INVITED, user.email, {"role": str(role)})
+    transaction.on_commit(partial(send_staff_invitation, office, user, by))
+    return user
+
+
+@transaction.atomic
+def resend_staff_invitation(office, user: User, *, by: User) -> None:
+    _require_admin(by)
+    if user.has_usable_password() or user.last_login is not None:
+        raise ValidationError(_("%(email)s has already activated the login."), code="already_active",
+                              params={"email": user.email})
+    record_audit(by, AuditAction.STAFF_INVITED, user.email, {"role": user.role, "resent": True})
+    transaction.on_commit(partial(send_staff_invitation, office, user, by))
+
+
+@transaction.atomic
+def change_role(user: User, new_role: Role, *, by: User) -> bool:
+    """Give a staff member another staff role; return False when nothing changed.
+
+    Only owners make or unmake owners, and the office always keeps at least one active owner.
+    """
+    _require_admin(by)
+    if new_role not in STAFF_ROLES or not user.is_office_staff:
+        raise ValidationError(_("Staff roles are owner, administrator and bookkeeper."), code="not_a_staff_role")
+    owners = _active_owner_ids_locked()
+    user.refresh_from_db(fields=["role", "is_active"])
+    old_role = user.role
+    if old_role == new_role:
+        return False
+    if Role.OWNER in (old_role, new_role) and by.role != Role.OWNER:
+        raise ValidationError(_("Only an owner can make someone an owner or change an owner's role."),
+                              code="owner_only")
+    if old_role == Role.OWNER and [pk for pk in owners if pk != user.pk] == []:
+        raise ValidationError(_("%(email)s is the office's last owner: make someone else an owner first."),
+                              code="last_owner", params={"email": user.email})
+    User.objects.filter(pk=user.pk).update(role=new_role)
+    user.role = new_role
+    record_audit(by, AuditAction.ROLE_CHANGED, user.email, {"from": str(old_role), "to": str(new_role)})
+    return True
+
+
+@transaction.atomic
+def deactivate_user(user: User, *, by: User) -> bool:
+    """Block a login (it can no longer log in, its open sessions stop working); False when already blocked."""
+    _require_admin(by)
+    if user.pk == by.pk:
+        raise ValidationError(_("You cannot deactivate your own login."), code="self")
+    owners = _active_owner_ids_locked()
+    user.refresh_from_db(fields=["role", "is_active"])
+    if not user.is_active:
+        return False
+    if user.role == Role.OWNER:
+        if by.role != Role.OWNER:
+            raise ValidationError(_("Only an owner can deactivate an owner."), code="owner_only")
+        if [pk for pk in owners if pk != user.pk] == []:
+            raise ValidationError(_("%(email)s is the office's last owner."), code="last_owner",
+                                  params={"email": user.email})
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    record_audit(by, AuditAction.USER_DEACTIVATED, user.email, {"role": user.role})
+    return True
+
+
+@transaction.atomic
+def reactivate_user(user: User, *, by: User) -> bool:
+    _require_admin(by)
+    user.refresh_from_db(fields=["role", "is_active"])
+    if user.is_active:
+        return False
+    if user.role == Role.OWNER and by.role != Role.OWNER:
+        raise ValidationError(_("Only an owner can reactivate an owner."), code="owner_only")
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    user.is_active = True
+    record_audit(by, AuditAction.USER_REACTIVATED, user.email, {"role": user.role})
+    return True
+
+
+def _audit_value(value):
+    if isinstance(value, (bool, int, str)) or value is None:
+        return value
+    if isinstance(value, list):
+        return [_audit_value(item) for item in value]
+    return str(value)
+
+
+@transaction.atomic
+def update_office_settings(office, values: dict, *, by: User, logo=None, clear_logo: bool = False) -> list[str]:
+    """Apply validated settings (and the office's display name under ``"office_name"``); return changed names.
+
+    ``values`` maps ``OfficeSettings`` field names to new values. The row is validated as a whole before
+    anything is written, so a refused change writes nothing. A new logo replaces the old file, which is
+    deleted once the transaction commits.
+    """
+    from offices.models import Office
+
+    _require_admin(by)
+    row = OfficeSettings.objects.select_for_update().get_or_create(singleton=1)[0]
+    changes: dict[str, list] = {}
+    office_name = values.pop("office_name", None)
+    if office_name is not None:
+        office_name = office_name.strip()
+        if not office_name:
+            raise ValidationError({"office_name": _("Enter the office's name.")}, code="name_required")
+        if office_name != office.name:
+            changes["office_name"] = [office.name, office_name]
+    for name, value in values.items():
+        old = getattr(row, name)
+        if old != value:
+            changes[name] = [_audit_value(old), _audit_value(value)]
+            setattr(row, name, value)
+    old_logo_name = row.logo.name if row.logo else ""
+    if logo is not None:
+        row.logo.save(logo_upload_to(row, logo.name), logo, save=False)
+        changes["logo"] = [old_logo_name, row.logo.name]
+    elif clear_logo and old_logo_name:
+        row.logo = ""
+        changes["logo"] = [old_logo_name, ""]
+    row.full_clean()
+    if not changes:
+        return []
+    row.save()
+    if "office_name" in changes:
+        Office.objects.filter(pk=office.pk).update(name=office_name)
+        office.name = office_name
+    if "logo" in changes and old_logo_name:
+        storage = row.logo.storage
+        transaction.on_commit(partial(storage.delete, old_logo_name))
+    record_audit(by, AuditAction.SETTINGS_CHANGED, "", {"changed": changes})
+    return list(changes)
+
+
+@transaction.atomic
+def register_agent(name: str, *, by: User):
+    """Register a desktop agent; returns ``(agent, raw_token)`` — the only time the token exists in clear."""
+    from sync.agents import create_agent
+
+    _require_admin(by)
+    agent, raw_token = create_agent(name, created_by=by)
+    record_audit(by, AuditAction.AGENT_REGISTERED, agent.name,
+                 {"agent_id": agent.pk, "token_prefix": agent.token_prefix})
+    return agent, raw_token
+
+
+@transaction.atomic
+def withdraw_agent(agent, *, by: User) -> bool:
+    """Revoke an agent's token for good; False when it was already revoked."""
+    from sync.agents import revoke_agent
+    from sync.models import Agent
+
+    _require_admin(by)
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    if locked.revoked_at is not None:
+        agent.revoked_at = locked.revoked_at
+        return False
+    revoke_agent(locked)
+    agent.refresh_from_db(fields=["revoked_at"])
+    record_audit(by, AuditAction.AGENT_REVOKED, agent.name, {"agent_id": agent.pk, "token_prefix": agent.token_prefix})
+    return True

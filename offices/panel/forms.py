@@ -1,0 +1,119 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from offices.accounts.models import STAFF_ROLES, OfficeSettings, Role
+from offices.accounts.services import INVITABLE_ROLES
+from offices.accounts.validators import LOGO_MAX_BYTES, parse_reminder_days, validate_logo
+
+
+class AgentForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100,
+                           help_text=_("E.g. the computer or program it runs on: “Optima – server”."))
+
+
+class ReminderDaysField(forms.CharField):
+    """``"3,1"`` in the form, ``[3, 1]`` in ``cleaned_data``."""
+
+    def prepare_value(self, value):
+        if isinstance(value, (list, tuple)):
+            return ",".join(str(day) for day in value)
+        return value
+
+    def to_python(self, value):
+        return parse_reminder_days(super().to_python(value))
+
+
+class OfficeSettingsForm(forms.ModelForm):
+    SYNC_FIELDS = ("update_basic_data", "approve_on_sync", "send_activation", "copy_zus_from_previous",
+                   "match_payers", "auto_create_companies", "sync_interval_minutes")
+    BRANDING_FIELDS = ("office_name", "logo", "clear_logo", "email_from_name", "reply_to_email", "sms_sender")
+    MESSAGE_FIELDS = ("reminder_days", "quiet_hours_start", "quiet_hours_end", "undo_window_minutes")
+    ACCESS_FIELDS = ("bookkeepers_see_assigned_only", "require_mfa_for_admins")
+
+    office_name = forms.CharField(label=_("Office name"), max_length=200,
+                                  help_text=_("Shown to clients in the portal, e-mails and PDFs."))
+    logo = forms.FileField(
+        label=_("Logo"), required=False,
+        help_text=_("PNG, JPEG or WebP, at most %(size)d kB.") % {"size": LOGO_MAX_BYTES // 1024},
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    clear_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    reminder_days = ReminderDaysField(
+        label=_("Reminders before the due date (days)"), required=False, max_length=40,
+        help_text=_("Days before each payment's due date when clients get a reminder, separated by commas, "
+                    "e.g. 3,1. Empty: no reminders."),
+    )
+
+    class Meta:
+        model = OfficeSettings
+        fields = [
+            "update_basic_data", "approve_on_sync", "send_activation", "copy_zus_from_previous", "match_payers",
+            "auto_create_companies", "sync_interval_minutes", "email_from_name", "reply_to_email", "sms_sender",
+            "quiet_hours_start", "quiet_hours_end", "undo_window_minutes", "bookkeepers_see_assigned_only",
+            "require_mfa_for_admins",
+        ]
+        widgets = {
+            "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        help_texts = {
+            "quiet_hours_start": _("SMS messages are not sent between these hours (office time); "
+                                   "they wait until the end of the quiet hours."),
+        }
+
+    def __init__(self, *args, office, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["office_name"].initial = office.name
+        self.fields["reminder_days"].initial = self.instance.reminder_days
+        self.fields["sync_interval_minutes"].widget.attrs.update(min=5, max=1440)
+        self.fields["undo_window_minutes"].widget.attrs.update(min=0, max=60)
+
+    def clean_sms_sender(self):
+        value = (self.cleaned_data.get("sms_sender") or "").strip()
+        if value.startswith("+"):
+            value = "".join(value.split()).replace("-", "")
+        return value
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        if upload:
+            validate_logo(upload)
+        return upload
+
+    def fieldsets(self):
+        groups = (
+            (_("Synchronisation"), self.SYNC_FIELDS),
+            (_("Branding and sending"), self.BRANDING_FIELDS),
+            (_("Reminders and SMS"), self.MESSAGE_FIELDS),
+            (_("Access"), self.ACCESS_FIELDS),
+        )
+        return [(title, [self[name] for name in names]) for title, names in groups]
+
+    def settings_values(self) -> dict:
+        """The validated values for ``update_office_settings`` (without the logo)."""
+        values = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        values["reminder_days"] = self.cleaned_data["reminder_days"]
+        values["office_name"] = self.cleaned_data["office_name"]
+        return values
+
+
+class InviteStaffForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"))
+    role = forms.ChoiceField(label=_("Role"), choices=[(role.value, role.label) for role in INVITABLE_ROLES],
+                             initial=Role.BOOKKEEPER)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=[(role.value, role.label) for role in STAFF_ROLES])
+
+    def clean_role(self):
+        try:
+            return Role(self.cleaned_data["role"])
+        except ValueError:
+            raise ValidationError(_("Unknown role."), code="invalid_role") from None
