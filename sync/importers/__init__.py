@@ -35,9 +35,9 @@ def detect(data: bytes, *, limits: ImportLimits | None = None) -> tuple[str, str
     """``(kind, variant label, namespace)`` from the root element, after the safety pre-checks."""
     limits = limits or default_limits()
     precheck(data, limits)
-    events = StreamReader(data).events()
+    events = StreamReader(data).events(("start",))
     try:
-        _event, root = next(events)
+        root = next(events)
     except StopIteration:
         raise ExchangeFileError(_("The file contains no XML element."), code="malformed_xml") from None
     finally:

@@ -15,7 +15,7 @@ from stdnum.pl import nip as nip_validator
 from sync.batch import Batch, CompanyData, StatementEntry, TaxEntry, TaxSetup
 
 from .result import ExchangeFileError, ImportResult
-from .safexml import ImportLimits, StreamReader, child_text, human_size, load_schema, local, release
+from .safexml import ImportLimits, StreamReader, child_text, human_size, is_top, load_schema, local, release
 from .values import clean_email, clean_phone, digits, parse_amount, period
 
 
@@ -60,14 +60,29 @@ DECLARATION_FIELDS = ("P_38", "P_48", "P_51", "P_53", "P_54", "P_62")
 def describe_unknown(data: bytes) -> str:
     """``JPK_VAT (3)`` etc. from the header of a JPK we do not import, for the refusal message."""
     try:
-        for event, element in StreamReader(data).events():
-            if event == "end" and local(element.tag) == "KodFormularza":
+        for element in StreamReader(data).events():
+            if local(element.tag) == "KodFormularza":
                 return (element.get("kodSystemowy") or element.text or "").strip()
-            if event == "end" and local(element.tag) == "Naglowek":
+            if local(element.tag) == "Naglowek":
                 return ""
     except ExchangeFileError:
         return ""
     return ""
+
+
+class _Tags:
+    """Clark-notation tags of the variant's namespace, so the hot loop compares strings, not local names."""
+
+    def __init__(self, ns: str):
+        def q(name: str) -> str:
+            return f"{{{ns}}}{name}"
+
+        self.sales_row, self.purchase_row = q("SprzedazWiersz"), q("ZakupWiersz")
+        self.sales_ctrl, self.purchase_ctrl = q("SprzedazCtrl"), q("ZakupCtrl")
+        self.header, self.subject, self.declaration = q("Naglowek"), q("Podmiot1"), q("Deklaracja")
+        self.document_type = q("TypDokumentu")
+        self.sales_tax = {q(f): 1 for f in SALES_TAX_PLUS} | {q(f): -1 for f in SALES_TAX_MINUS}
+        self.purchase_tax = frozenset(q(f) for f in PURCHASE_TAX)
 
 
 class _Register:
@@ -104,40 +119,40 @@ def parse_jpk(data: bytes, variant: JpkVariant, *, limits: ImportLimits, filenam
     sales_ctrl: dict[str, str] | None = None
     purchase_ctrl: dict[str, str] | None = None
 
-    for event, element in reader.events():
-        if event != "end":
-            continue
-        path = reader.path
-        depth = len(path)
-        name = path[-1]
-        if depth == 3 and path[1] == "Ewidencja":
-            if name == "SprzedazWiersz":
-                _add_sales_row(sales, element, variant)
-            elif name == "ZakupWiersz":
-                _add_purchase_row(purchases, element, variant)
-            elif name == "SprzedazCtrl":
-                sales_ctrl = {"rows": child_text(element, "LiczbaWierszySprzedazy"),
-                              "tax": child_text(element, "PodatekNalezny")}
-            elif name == "ZakupCtrl":
-                purchase_ctrl = {"rows": child_text(element, "LiczbaWierszyZakupow"),
-                                 "tax": child_text(element, "PodatekNaliczony")}
+    tags = _Tags(variant.namespace)
+    for element in reader.events():
+        tag = element.tag
+        if tag == tags.sales_row:
+            _add_sales_row(sales, element, tags, variant)
             release(element)
-        elif depth == 2:
-            if name == "Naglowek":
-                header = {key: child_text(element, key) for key in (
-                    "Rok", "Miesiac", "CelZlozenia", "WariantFormularza", "NazwaSystemu", "KodUrzedu")}
-                code = next((c for c in element if local(c.tag) == "KodFormularza"), None)
-                header["kodSystemowy"] = (code.get("kodSystemowy") or "").strip() if code is not None else ""
-            elif name == "Podmiot1":
-                person = next((c for c in element if local(c.tag) in ("OsobaFizyczna", "OsobaNiefizyczna")), None)
-                if person is not None:
-                    subject = {key: child_text(person, key) for key in (
-                        "NIP", "PelnaNazwa", "ImiePierwsze", "Nazwisko", "Email", "Telefon")}
-                    subject["kind"] = local(person.tag)
-            elif name == "Deklaracja":
-                declaration = {key: child_text(element, "PozycjeSzczegolowe", key) for key in DECLARATION_FIELDS}
-                declaration["Kwartal"] = child_text(element, "Naglowek", "Kwartal")
-                declaration["form"] = child_text(element, "Naglowek", "KodFormularzaDekl")
+        elif tag == tags.purchase_row:
+            _add_purchase_row(purchases, element, tags, variant)
+            release(element)
+        elif tag == tags.sales_ctrl:
+            sales_ctrl = {"rows": child_text(element, "LiczbaWierszySprzedazy"),
+                          "tax": child_text(element, "PodatekNalezny")}
+        elif tag == tags.purchase_ctrl:
+            purchase_ctrl = {"rows": child_text(element, "LiczbaWierszyZakupow"),
+                             "tax": child_text(element, "PodatekNaliczony")}
+        elif not is_top(element):
+            continue
+        elif tag == tags.header:
+            header = {key: child_text(element, key) for key in (
+                "Rok", "Miesiac", "CelZlozenia", "WariantFormularza", "NazwaSystemu", "KodUrzedu")}
+            code = next((c for c in element if local(c.tag) == "KodFormularza"), None)
+            header["kodSystemowy"] = (code.get("kodSystemowy") or "").strip() if code is not None else ""
+            release(element)
+        elif tag == tags.subject:
+            person = next((c for c in element if local(c.tag) in ("OsobaFizyczna", "OsobaNiefizyczna")), None)
+            if person is not None:
+                subject = {key: child_text(person, key) for key in (
+                    "NIP", "PelnaNazwa", "ImiePierwsze", "Nazwisko", "Email", "Telefon")}
+                subject["kind"] = local(person.tag)
+            release(element)
+        elif tag == tags.declaration:
+            declaration = {key: child_text(element, "PozycjeSzczegolowe", key) for key in DECLARATION_FIELDS}
+            declaration["Kwartal"] = child_text(element, "Naglowek", "Kwartal")
+            declaration["form"] = child_text(element, "Naglowek", "KodFormularzaDekl")
             release(element)
 
     return _build(variant, data, filename, header, subject, declaration, sales, purchases, sales_ctrl,
@@ -156,26 +171,23 @@ def _amount(element, field: str, variant: JpkVariant) -> Decimal:
     return value or Decimal("0.00")
 
 
-def _add_sales_row(register: _Register, row, variant: JpkVariant) -> None:
+def _add_sales_row(register: _Register, row, tags: _Tags, variant: JpkVariant) -> None:
     register.rows += 1
-    values = {local(c.tag): c for c in row}
-    type_ = values.get("TypDokumentu")
-    if type_ is not None and (type_.text or "").strip() == "FP":
-        return
-    for field in SALES_TAX_PLUS:
-        if field in values:
-            register.tax += _amount(values[field], field, variant)
-    for field in SALES_TAX_MINUS:
-        if field in values:
-            register.tax -= _amount(values[field], field, variant)
+    tax = Decimal("0.00")
+    for child in row:
+        sign = tags.sales_tax.get(child.tag)
+        if sign is not None:
+            tax += sign * _amount(child, local(child.tag), variant)
+        elif child.tag == tags.document_type and (child.text or "").strip() == "FP":
+            return  # FP invoices (art. 109 ust. 3d) stay out of the control sum
+    register.tax += tax
 
 
-def _add_purchase_row(register: _Register, row, variant: JpkVariant) -> None:
+def _add_purchase_row(register: _Register, row, tags: _Tags, variant: JpkVariant) -> None:
     register.rows += 1
     for child in row:
-        field = local(child.tag)
-        if field in PURCHASE_TAX:
-            register.tax += _amount(child, field, variant)
+        if child.tag in tags.purchase_tax:
+            register.tax += _amount(child, local(child.tag), variant)
 
 
 def _required_int(value: str, field: str, variant: JpkVariant, low: int, high: int) -> int:
@@ -238,8 +250,9 @@ def _build(variant, data, filename, header, subject, declaration, sales, purchas
         warnings.append(_("The file has neither a declaration (Deklaracja) nor a register (Ewidencja): only the "
                           "company's details were read."))
     elif declaration is None:
-        warnings.append(_("The file has no declaration part (Deklaracja): no VAT amount was imported, only the "
-                          "register totals."))
+        if not (variant.quarterly and month % 3):  # months 1–2 of a quarter never carry the VAT-7K part
+            warnings.append(_("The file has no declaration part (Deklaracja): no VAT amount was imported, only "
+                              "the register totals."))
     else:
         tax_period = file_period
         tax_type = "VAT-7"

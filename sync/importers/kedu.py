@@ -19,7 +19,7 @@ from stdnum.pl import regon as regon_validator
 from sync.batch import Batch, CompanyData, FieldError, PayerData, ZusEntry
 
 from .result import ExchangeFileError, ImportResult, InsuredPerson, mask_identifier
-from .safexml import ImportLimits, StreamReader, child_text, human_size, load_schema, local, release
+from .safexml import ImportLimits, StreamReader, child_text, human_size, is_top, load_schema, local, release
 from .values import digits, is_period, parse_amount
 
 KEDU_SCHEMAS = {"http://www.zus.pl/2024/KEDU_5_6": ("KEDU 5.6", "kedu_5_6.xsd")}
@@ -68,10 +68,10 @@ def parse_kedu(data: bytes, ns: str, *, limits: ImportLimits, filename: str = ""
     state = _State(label, warnings)
     other: dict[str, int] = {}
     generator = ""
-    for event, element in reader.events():
-        if event != "end" or len(reader.path) != 2:
+    for element in reader.events():
+        if not is_top(element):
             continue
-        name = reader.path[-1]
+        name = local(element.tag)
         if name == "ZUSDRA":
             state.add_dra(element)
         elif name == "ZUSRCA":
