@@ -13,3 +13,6 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = _("Office accounts")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from offices.accounts import signals  # noqa: F401  (connects the receivers)
