@@ -9,4 +9,5 @@ urlpatterns = [
     path("branding/logo/", office_logo, name="office_logo"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/agent/v1/", include("sync.api.urls")),
 ]

@@ -1,0 +1,62 @@
+"""A safety net for everything under ``/api/agent/v1/`` that happens before our views.
+
+The office is chosen from the host by the tenant middleware, which queries the
+database before any view runs: an unknown office gives an HTML 404 page and a
+database that is down raises out of the middleware (Django then renders its
+HTML 500). Under the API prefix this middleware turns any such non-problem error
+response into ``application/problem+json`` — a database error into
+``503`` with ``Retry-After``. Install it *before* the tenant middleware::
+
+    MIDDLEWARE = ["portal.middleware.RequestIdMiddleware", "sync.api.middleware.AgentApiErrorMiddleware", ...]
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext as _
+
+from sync.api.problems import PROBLEM_CONTENT_TYPE, is_api_path, problem, unavailable
+
+_CODES = {
+    400: "invalid_body", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 413: "body_too_large", 415: "unsupported_media_type",
+    429: "rate_limited", 501: "not_implemented", 503: "service_unavailable",
+}
+_DETAILS = {
+    400: lambda: _("The request could not be read."),
+    404: lambda: _("Not found: check the office address (host) and the path."),
+    405: lambda: _("This method is not allowed here."),
+    413: lambda: _("The request body is too large."),
+}
+
+
+def _remember_exception(sender, request=None, **kwargs):
+    if request is not None and getattr(request, "_agent_api", False):
+        request._agent_api_exception = sys.exc_info()[1]
+
+
+got_request_exception.connect(_remember_exception, dispatch_uid="sync.api.middleware.remember_exception")
+
+
+class AgentApiErrorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_api_path(request.path_info):
+            return self.get_response(request)
+        request._agent_api = True
+        response = self.get_response(request)
+        if response.status_code < 400 or response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE):
+            return response
+        exc = getattr(request, "_agent_api_exception", None)
+        if isinstance(exc, (OperationalError, InterfaceError)) or response.status_code == 503:
+            return unavailable()
+        status = response.status_code
+        code = _CODES.get(status, "server_error" if status >= 500 else "invalid_body")
+        detail = _DETAILS.get(status, lambda: _("The request failed (HTTP %(status)d).") % {"status": status})()
+        headers = {name: response[name] for name in ("Allow", "Retry-After", "WWW-Authenticate") if name in response}
+        return problem(code, detail, status=status, headers=headers)
