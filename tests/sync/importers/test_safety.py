@@ -166,3 +166,10 @@ def test_a_100_mb_register_streams_in_bounded_memory_when_the_limit_allows(tmp_p
     # A DOM of this file would take well over 1 GiB; streaming stays within a few tens of MiB.
     assert outcome["growth_kib"] < 64 * 1024, outcome
     print(f"100 MB register: {outcome['seconds']:.1f} s, peak RSS growth {outcome['growth_kib'] // 1024} MiB")
+
+
+def test_doctype_hidden_behind_a_long_prolog_is_still_refused():
+    """The byte pre-check looks at the first 256 KiB; the parser-level check catches what comes later."""
+    padding = b"<!--" + b"x" * (300 * 1024) + b"-->"
+    data = BILLION_LAUGHS.replace(b"<!DOCTYPE", padding + b"<!DOCTYPE", 1)
+    _refused(data, "forbidden_xml")
