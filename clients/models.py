@@ -116,6 +116,10 @@ class Company(models.Model):
                                   help_text=_("Switched off, agents no longer update this company."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_synced_at = models.DateTimeField(_("last synchronised"), null=True, blank=True)
+    # Client views: partners see financial data only when the office shares it with them.
+    share_with_partners = models.BooleanField(
+        _("share with partners"), default=True,
+        help_text=_("Partners of the company see its taxes, contributions and statements."))
 
     class Meta:
         verbose_name = _("company")
@@ -145,6 +149,8 @@ class Person(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     notify_sms = models.BooleanField(_("SMS"), default=False)
     notify_email = models.BooleanField(_("e-mail"), default=True)
+    # Client views: the person asked for no messages at all; senders must honour it over the channels.
+    opted_out = models.BooleanField(_("no messages"), default=False)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="person", verbose_name=_("login"))
     companies = models.ManyToManyField(Company, through="CompanyPerson", related_name="people")
@@ -310,3 +316,27 @@ class SummaryRequest(models.Model):
 
     def __str__(self):
         return f"summary {self.company_id} {format_period(self.period)}"
+
+
+# === Client views (clients/views.py, clients/dashboard.py) ===============================================
+
+
+class PaymentMark(models.Model):
+    """A client's "I have paid this": one per payment item, keyed by the item's figure (its anchor).
+
+    ``amount`` is the approved amount the client saw when marking; when the office later approves another
+    amount the mark no longer matches and the item shows as to pay again (with the earlier mark noted).
+    """
+
+    figure = models.OneToOneField(Figure, on_delete=models.CASCADE, related_name="payment_mark")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name=_("marked by"))
+    marked_at = models.DateTimeField(_("marked"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("payment mark")
+        verbose_name_plural = _("payment marks")
+
+    def __str__(self):
+        return f"paid {self.figure} = {self.amount}"
