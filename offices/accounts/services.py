@@ -219,14 +219,15 @@ def update_office_settings(office, values: dict, *, by: User, logo=None, clear_l
         if old != value:
             changes[name] = [_audit_value(old), _audit_value(value)]
             setattr(row, name, value)
+    row.full_clean(exclude=["logo"])
     old_logo_name = row.logo.name if row.logo else ""
     if logo is not None:
+        # Only after validation, so a refused change leaves no file behind.
         row.logo.save(logo_upload_to(row, logo.name), logo, save=False)
         changes["logo"] = [old_logo_name, row.logo.name]
     elif clear_logo and old_logo_name:
         row.logo = ""
         changes["logo"] = [old_logo_name, ""]
-    row.full_clean()
     if not changes:
         return []
     row.save()
