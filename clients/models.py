@@ -11,6 +11,8 @@ indexes. Writes go through services (``clients.services``, ``clients.approval``,
 from datetime import date
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -120,6 +122,13 @@ class Company(models.Model):
     share_with_partners = models.BooleanField(
         _("share with partners"), default=True,
         help_text=_("Partners of the company see its taxes, contributions and statements."))
+    # Office panel: the bookkeeper responsible (see OfficeSettings.bookkeepers_see_assigned_only), and the basic-data
+    # fields the office edited by hand (a sync never overwrites those silently: clients.conflicts). Nullable, so
+    # clients.bulk's raw INSERT of new companies needs no change.
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="assigned_companies", verbose_name=_("bookkeeper"))
+    office_edited = ArrayField(models.CharField(max_length=20), null=True, blank=True,
+                               verbose_name=_("edited by the office"))
 
     class Meta:
         verbose_name = _("company")
@@ -340,3 +349,101 @@ class PaymentMark(models.Model):
 
     def __str__(self):
         return f"paid {self.figure} = {self.amount}"
+
+
+# === Office panel (offices/panel/companies.py; clients/review.py, sources.py, conflicts.py, rules.py) ============
+
+
+class ApprovalRule(models.Model):
+    """How the figures of one data kind (ZUS, taxes, statements) get approved in this office."""
+
+    class Kind(models.TextChoices):
+        ZUS = "zus", _("ZUS")
+        TAXES = "taxes", _("taxes")
+        STATEMENTS = "statements", _("statements")
+
+    class Mode(models.TextChoices):
+        MANUAL = "manual", _("only by hand")
+        ON_SYNC = "on_sync", _("on every synchronisation")
+        SCHEDULED = "scheduled", _("automatically on a day of the month")
+
+    kind = models.CharField(_("data"), max_length=12, choices=Kind.choices, unique=True)
+    mode = models.CharField(_("approval"), max_length=12, choices=Mode.choices, default=Mode.MANUAL)
+    day = models.PositiveSmallIntegerField(_("day of the month"), default=10,
+                                           validators=[MinValueValidator(1), MaxValueValidator(28)])
+    hour = models.PositiveSmallIntegerField(_("hour"), default=8, validators=[MaxValueValidator(23)])
+    last_run_at = models.DateTimeField(_("last automatic approval"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("approval rule")
+        verbose_name_plural = _("approval rules")
+        constraints = [
+            models.CheckConstraint(condition=Q(day__gte=1, day__lte=28, hour__lte=23), name="approval_rule_when"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.mode}"
+
+
+class BasicDataConflict(models.Model):
+    """A synced basic-data value that differs from the office's: the office keeps its own or takes the program's."""
+
+    class Resolution(models.TextChoices):
+        OURS = "ours", _("kept the office's value")
+        THEIRS = "theirs", _("took the program's value")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="conflicts")
+    field = models.CharField(_("field"), max_length=20)
+    ours = models.CharField(_("office's value"), max_length=255, blank=True)
+    theirs = models.CharField(_("program's value"), max_length=255)
+    program = models.CharField(_("program"), max_length=20)
+    created_at = models.DateTimeField(_("noticed"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    resolution = models.CharField(_("resolution"), max_length=10, choices=Resolution.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("basic data conflict")
+        verbose_name_plural = _("basic data conflicts")
+        ordering = ["company", "field", "-created_at"]
+        constraints = [
+            # One open conflict per field: a later sync updates the program's value of it.
+            models.UniqueConstraint(fields=["company", "field"], condition=Q(resolved_at__isnull=True),
+                                    name="basic_data_conflict_one_open"),
+        ]
+
+    def __str__(self):
+        return f"{self.company_id} {self.field}: {self.ours!r} / {self.theirs!r}"
+
+
+class CompanyChange(models.Model):
+    """Audit trail of what staff changed on a company outside approvals (sources, switch, basic data, conflicts)."""
+
+    class Action(models.TextChoices):
+        SOURCES = "sources", _("changed the source programs")
+        ENABLED = "enabled", _("switched synchronisation on")
+        DISABLED = "disabled", _("switched synchronisation off")
+        BASIC_DATA = "basic_data", _("edited the basic data")
+        CONFLICT = "conflict", _("resolved a basic data conflict")
+        ASSIGNED = "assigned", _("assigned a bookkeeper")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", verbose_name=_("who"))
+    action = models.CharField(_("what"), max_length=12, choices=Action.choices)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("company change")
+        verbose_name_plural = _("company changes")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["company", "-at"], name="company_change_company_at")]
+
+    def __str__(self):
+        return f"{self.action} {self.company_id} at {self.at:%Y-%m-%d %H:%M}"
