@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
 from clients.models import Company, CompanyPerson, Figure, Person, Revision, RevisionState
@@ -36,6 +37,27 @@ class LiveFigure:
     pending: LiveValue | None = None
 
 
+def _other_columns(model, given: tuple[str, ...]) -> tuple[str, list]:
+    """The columns a raw INSERT does not set itself, with their model defaults, so new fields need no SQL change.
+
+    Returns ``(", col1, col2", [default1, default2])`` to append to the column list and the SELECT list.
+    """
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.column in given:
+            continue
+        value = field.get_default()
+        if value is None and not field.null:
+            raise ImproperlyConfigured(f"{model.__name__}.{field.name} needs a default for bulk inserts.")
+        columns.append(field.column)
+        values.append(field.get_db_prep_save(value, connection))
+    return "".join(f", {column}" for column in columns), values
+
+
+def _placeholders(values: list) -> str:
+    return "".join(", %s" for _value in values)
+
+
 def lock_companies(nips: list[str], *, create_with_program: str | None = None) -> dict[str, tuple[int, bool]]:
     """Lock the companies with these NIPs in NIP order; ``nip → (id, created)``.
 
@@ -51,15 +73,13 @@ def lock_companies(nips: list[str], *, create_with_program: str | None = None) -
             cursor.execute(f"SELECT id, nip, false FROM {COMPANY} WHERE nip = ANY(%s) ORDER BY nip FOR UPDATE",  # noqa: S608
                            [nips])
         else:
+            given = ("nip", "source_basic_data", "source_zus", "source_taxes", "source_statements", "created_at")
+            columns, defaults = _other_columns(Company, given)
             cursor.execute(
-                f"INSERT INTO {COMPANY} (nip, regon, name, street, postal_code, city, country, email, phone, vat, "  # noqa: S608
-                "income_tax, zus_payer, zus_account, source_basic_data, source_zus, source_taxes, source_statements, "
-                "basic_data_program, enabled, created_at, last_synced_at) "
-                "SELECT nip, '', '', '', '', '', 'PL', '', '', '', '', '', '', %(p)s, %(p)s, %(p)s, %(p)s, '', true, "
-                "now(), NULL FROM unnest(%(nips)s::text[]) AS t(nip) ORDER BY nip "
-                f"ON CONFLICT (nip) DO UPDATE SET nip = {COMPANY}.nip "
-                "RETURNING id, nip, (xmax = 0)",
-                {"p": create_with_program, "nips": nips},
+                f"INSERT INTO {COMPANY} ({', '.join(given)}{columns}) "  # noqa: S608
+                f"SELECT nip, %s, %s, %s, %s, now(){_placeholders(defaults)} FROM unnest(%s::text[]) AS t(nip) "
+                f"ORDER BY nip ON CONFLICT (nip) DO UPDATE SET nip = {COMPANY}.nip RETURNING id, nip, (xmax = 0)",
+                [create_with_program] * 4 + defaults + [nips],
             )
         return {nip: (company_id, created) for company_id, nip, created in cursor.fetchall()}
 
@@ -102,13 +122,15 @@ def insert_figures(keys: list[FigureKey]) -> dict[FigureKey, int]:
     if not keys:
         return {}
     company_ids, periods, kinds, payers = (list(column) for column in zip(*keys, strict=True))
+    columns, defaults = _other_columns(Figure, ("company_id", "period", "kind", "payer_key"))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {FIGURE} (company_id, period, kind, payer_key, manual) "  # noqa: S608
-            "SELECT c, p, k, pk, false FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[]) AS t(c, p, k, pk) "
+            f"INSERT INTO {FIGURE} (company_id, period, kind, payer_key{columns}) "  # noqa: S608
+            f"SELECT c, p, k, pk{_placeholders(defaults)} "
+            "FROM unnest(%s::bigint[], %s::date[], %s::text[], %s::text[]) AS t(c, p, k, pk) "
             f"ON CONFLICT (company_id, period, kind, payer_key) DO UPDATE SET manual = {FIGURE}.manual "
             "RETURNING id, company_id, period, kind, payer_key",
-            [company_ids, periods, kinds, payers],
+            [*defaults, company_ids, periods, kinds, payers],
         )
         return {(c, p, k, pk): fid for fid, c, p, k, pk in cursor.fetchall()}
 
@@ -144,16 +166,17 @@ def insert_revisions(revisions: list[NewRevision], *, source: str, batch_ref: st
     dues = [r.due_date for r in revisions]
     labels = [r.label for r in revisions]
     approved = [r.approve for r in revisions]
+    given = ("figure_id", "amount", "due_date", "label", "source", "state", "created_at", "approved_at",
+             "approved_by_agent_id", "approved_by_agent_name", "batch_ref")
+    columns, defaults = _other_columns(Revision, given)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {REVISION} (figure_id, amount, due_date, label, source, manual, state, created_at, "  # noqa: S608
-            "approved_at, approved_by_agent_id, approved_by_agent_name, batch_ref) "
-            "SELECT f, a, d, l, %(source)s, false, CASE WHEN ap THEN 'approved' ELSE 'pending' END, now(), "
-            "CASE WHEN ap THEN now() END, CASE WHEN ap THEN %(agent_id)s::bigint END, "
-            "CASE WHEN ap THEN %(agent_name)s ELSE '' END, %(batch)s "
-            "FROM unnest(%(f)s::bigint[], %(a)s::numeric[], %(d)s::date[], %(l)s::text[], %(ap)s::boolean[]) "
-            "AS t(f, a, d, l, ap)",
-            {"source": source, "agent_id": agent_id, "agent_name": agent_name[:100], "batch": batch_ref[:64],
-             "f": figure_ids, "a": amounts, "d": dues, "l": labels, "ap": approved},
+            f"INSERT INTO {REVISION} ({', '.join(given)}{columns}) "  # noqa: S608
+            "SELECT f, a, d, l, %s, CASE WHEN ap THEN 'approved' ELSE 'pending' END, now(), "
+            "CASE WHEN ap THEN now() END, CASE WHEN ap THEN %s::bigint END, CASE WHEN ap THEN %s ELSE '' END, "
+            f"%s{_placeholders(defaults)} "
+            "FROM unnest(%s::bigint[], %s::numeric[], %s::date[], %s::text[], %s::boolean[]) AS t(f, a, d, l, ap)",
+            [source, agent_id, agent_name[:100], batch_ref[:64], *defaults, figure_ids, amounts, dues, labels,
+             approved],
         )
     return sum(approved)

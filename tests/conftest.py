@@ -101,14 +101,30 @@ def _build_cast() -> Cast:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database, the office template and the cast: once per session."""
+def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb, django_db_createdb,
+                    django_db_modify_db_settings):
+    """The test database, the office template and the cast: once per session.
+
+    Replaces pytest-django's fixture, which sets up only the databases that tests marked with
+    ``db`` need: a session of ``committed_db`` tests alone would otherwise run against the
+    development database. Here the test database is always created.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        db_config = setup_databases(verbosity=0, interactive=False, aliases={"default"},
+                                    keepdb=django_db_keepdb and not django_db_createdb)
+    assert connection.settings_dict["NAME"] == connection.settings_dict["TEST"]["NAME"], "not the test database"
     with django_db_blocker.unblock():
         # A real Redis cache outlives test runs: rate-limit counters must not leak between them.
         cache.clear()
         ensure_template_schema()
         _CAST.append(_build_cast())
         connection.set_schema_to_public()
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_config, verbosity=0)
 
 
 _CAST: list[Cast] = []
@@ -133,6 +149,12 @@ def committed_db(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         yield
         connection.set_schema_to_public()
+
+
+@pytest.fixture
+def committed_cast(committed_db) -> Cast:
+    """The cast, for ``committed_db`` tests (which cannot use the transactional ``cast``)."""
+    return _CAST[0]
 
 
 class OfficeClient(Client):
