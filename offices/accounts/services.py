@@ -194,6 +194,13 @@ def _audit_value(value):
     return str(value)
 
 
+def _has_totp(user: User) -> bool:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import is_mfa_enabled
+
+    return is_mfa_enabled(user, [Authenticator.Type.TOTP])
+
+
 @transaction.atomic
 def update_office_settings(office, values: dict, *, by: User, logo=None, clear_logo: bool = False) -> list[str]:
     """Apply validated settings (and the office's display name under ``"office_name"``); return changed names.
@@ -214,6 +221,10 @@ def update_office_settings(office, values: dict, *, by: User, logo=None, clear_l
             raise ValidationError({"office_name": _("Enter the office's name.")}, code="name_required")
         if office_name != office.name:
             changes["office_name"] = [office.name, office_name]
+    if values.get("require_mfa_for_admins") and not row.require_mfa_for_admins and not _has_totp(by):
+        raise ValidationError({"require_mfa_for_admins": ValidationError(
+            _("Set up two-factor authentication for your own login first, so that you are not locked out."),
+            code="mfa_setup_first")})
     for name, value in values.items():
         old = getattr(row, name)
         if old != value:

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -74,6 +75,9 @@ class OfficeSettingsForm(forms.ModelForm):
         if value.startswith("+"):
             value = "".join(value.split()).replace("-", "")
         return value
+
+    def clean_reply_to_email(self):
+        return BaseUserManager.normalize_email(self.cleaned_data.get("reply_to_email") or "")
 
     def clean_logo(self):
         upload = self.cleaned_data.get("logo")

@@ -4,6 +4,7 @@ import datetime
 import io
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
@@ -64,6 +65,8 @@ def test_the_page_shows_every_option_with_help(office_client, cast):
 
 
 def test_saving_changes_the_settings_and_the_office_name_and_is_audited(office_client, cast):
+    with in_office(cast.office_a):
+        TOTP.activate(cast.alice, generate_totp_secret())
     client = office_client(cast.office_a, cast.alice)
     response = client.post("/panel/settings/", _form_data(
         office_name="Biuro Rachunkowe Alfa", approve_on_sync="on", sms_sender="BiuroAlfa", reminder_days="1, 7,3",
@@ -78,6 +81,7 @@ def test_saving_changes_the_settings_and_the_office_name_and_is_audited(office_c
     assert row.reminder_days == [7, 3, 1]
     assert row.quiet_hours_start == datetime.time(20, 30)
     assert (row.sync_interval_minutes, row.undo_window_minutes) == (30, 10)
+    assert row.reply_to_email == "Biuro@alfa.test"  # the domain is case-insensitive
     assert Office.objects.get(pk=cast.office_a.pk).name == "Biuro Rachunkowe Alfa"
     with in_office(cast.office_a):
         entry = AuditEntry.objects.get(action=AuditAction.SETTINGS_CHANGED)
@@ -87,11 +91,20 @@ def test_saving_changes_the_settings_and_the_office_name_and_is_audited(office_c
     # saving the same values again records nothing
     client.post("/panel/settings/", _form_data(
         office_name="Biuro Rachunkowe Alfa", approve_on_sync="on", sms_sender="BiuroAlfa", reminder_days="7,3,1",
-        quiet_hours_start="20:30", reply_to_email="biuro@alfa.test", require_mfa_for_admins="on",
+        quiet_hours_start="20:30", reply_to_email="Biuro@alfa.TEST", require_mfa_for_admins="on",
         sync_interval_minutes="30", undo_window_minutes="10",
     ))
     with in_office(cast.office_a):
-        assert AuditEntry.objects.count() == 1
+        assert AuditEntry.objects.count() == 1, list(AuditEntry.objects.values_list("details", flat=True))
+
+
+def test_requiring_two_factor_needs_it_set_up_for_yourself_first(office_client, cast):
+    before = _snapshot(cast.office_a)
+    response = office_client(cast.office_a, cast.alice).post("/panel/settings/", _form_data(
+        require_mfa_for_admins="on", approve_on_sync="on"))
+    assert response.status_code == 400
+    assert _error_codes(response, "require_mfa_for_admins") == ["mfa_setup_first"]
+    assert _snapshot(cast.office_a) == before
 
 
 @pytest.mark.parametrize(("field", "value", "code"), [
