@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -60,7 +61,7 @@ class Claim:
     record_id: int | None = None
     token: uuid.UUID | None = None
     response_status: int | None = None
-    response_body: dict | None = None
+    response_body: str | None = None  # the exact JSON text that was sent
 
 
 def claim(agent, key: str, endpoint: str, request_hash: str, *, now=None) -> Claim:
@@ -104,10 +105,13 @@ def claim(agent, key: str, endpoint: str, request_hash: str, *, now=None) -> Cla
 
 
 def complete(claimed: Claim, status: int, body: dict, *, batch=None) -> bool:
-    """Store the response of a claimed request; False if the claim was taken over meanwhile."""
+    """Store the response of a claimed request; False if the claim was taken over meanwhile.
+
+    ``body`` is stored as the JSON text ``orjson.dumps(body)``, the same bytes the view sends.
+    """
     return bool(IdempotencyRecord.objects.filter(pk=claimed.record_id, claim_token=claimed.token).update(
         state=IdempotencyRecord.State.DONE, completed_at=timezone.now(), response_status=status,
-        response_body=body, batch=batch,
+        response_body=orjson.dumps(body).decode(), batch=batch,
     ))
 
 

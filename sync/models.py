@@ -110,7 +110,8 @@ class IdempotencyRecord(models.Model):
     claimed_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    # The exact JSON text that was sent, so a replay is byte-for-byte the same (jsonb would reorder keys).
+    response_body = models.TextField(null=True, blank=True)
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from rest_framework.negotiation import BaseContentNegotiation
@@ -29,9 +30,9 @@ from sync.api import schema
 from sync.api.authentication import AgentRateThrottle, AgentTokenAuthentication, IsAgent, remember_agent_info
 from sync.api.bodies import declared_length, parse_json, read_body, require_json_content_type
 from sync.api.exceptions import api_exception_handler
-from sync.api.problems import ProblemError, json_response, problem
+from sync.api.problems import JSON_CONTENT_TYPE, ProblemError, json_response, problem
 from sync.batch import Batch as BatchData
-from sync.batch import FieldError
+from sync.batch import BatchResult, FieldError
 from sync.events import (
     PayloadInvalidError,
     client_ip,
@@ -98,7 +99,10 @@ class AgentAPIView(APIView):
             return json_response(body, status)
         claimed = idempotency.claim(self.agent, key, endpoint, request_hash)
         if claimed.outcome == idempotency.REPLAY:
-            return json_response(claimed.response_body, claimed.response_status, headers={REPLAYED_HEADER: "true"})
+            response = HttpResponse(claimed.response_body, status=claimed.response_status,
+                                    content_type=JSON_CONTENT_TYPE)
+            response[REPLAYED_HEADER] = "true"
+            return response
         if claimed.outcome == idempotency.REUSED:
             return problem("idempotency_key_reused", _(
                 "This Idempotency-Key was already used for a different request (another body or endpoint). "
@@ -254,7 +258,22 @@ class BatchDetailView(AgentAPIView):
         record = Batch.objects.filter(public_id=batch_id).only("response").first()
         if record is None:
             return problem("not_found", _("There is no batch %(id)s in this office.") % {"id": batch_id[:40]})
-        return json_response(record.response)
+        return json_response(_in_response_order(record.response))
+
+
+def _in_response_order(stored: dict) -> dict:
+    """The stored response with its members in the order of the POST response (jsonb sorts keys)."""
+    error_order = {"pointer": None, "code": None, "detail": None}
+
+    def ordered(value, like):
+        if isinstance(value, dict) and isinstance(like, dict):
+            keys = [key for key in like if key in value] + [key for key in value if key not in like]
+            return {key: ordered(value[key], like.get(key)) for key in keys}
+        if isinstance(value, list):
+            return [ordered(item, error_order) for item in value]
+        return value
+
+    return ordered(stored, {"batch": None, **BatchResult().as_json()})
 
 
 # --- POST events, POST error-reports ------------------------------------------------------------------
