@@ -45,7 +45,7 @@ def signup(request):
 
 @login_required
 def home(request):
-    # Staff work in the panel; clients keep this page until the client area replaces it.
+    # Staff work in the panel; clients in their own views.
     if request.user.is_office_staff:
         return redirect("panel:home")
-    return render(request, "offices/home.html")
+    return redirect("clients:dashboard")

@@ -6,7 +6,9 @@ from offices.panel.views import office_logo
 urlpatterns = [
     path("", views.home, name="home"),
     path("panel/", include("offices.panel.urls")),
+    path("client/", include("clients.urls")),
     path("branding/logo/", office_logo, name="office_logo"),
+    path("messaging/", include("clients.messaging.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/agent/v1/", include("sync.api.urls")),

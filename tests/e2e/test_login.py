@@ -39,7 +39,7 @@ def test_bob_logs_in_on_a_phone(new_page, live_url, cast, screenshot):
     page = new_page("phone")
     page.goto(live_url(cast.office_a, "/accounts/login/"))
     _log_in(page, "bob@example.com")
-    expect(page).to_have_url(live_url(cast.office_a, "/"))
+    expect(page).to_have_url(live_url(cast.office_a, "/client/"))  # home sends clients to their dashboard
     expect(page.locator("header .who")).to_have_text("bob@example.com")
     # Nothing on the page is wider than the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
