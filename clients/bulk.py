@@ -9,10 +9,12 @@ All functions expect to run inside a transaction that holds the companies' row l
 (``lock_companies``), which is what makes concurrent syncs of one company safe.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import psycopg
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
@@ -35,6 +37,42 @@ class LiveFigure:
     manual: bool
     approved: LiveValue | None = None
     pending: LiveValue | None = None
+
+
+class _Cursor:
+    """A cursor with server-side parameter binding, for statements carrying large arrays.
+
+    Django's default psycopg cursor binds on the client: it renders every array element into the
+    SQL text, which costs more than the statement itself for thousands of figures. This one sends
+    parameters separately. Queries are still recorded like Django's own, so query-count assertions
+    (``CaptureQueriesContext``) and debug logging see them. The search path is the office's: a
+    Django cursor is opened first, which makes django-tenants set it on this connection.
+    """
+
+    def __enter__(self):
+        self._django = connection.cursor()
+        self._cursor = psycopg.Cursor(self._django.cursor.connection)
+        return self
+
+    def __exit__(self, *exc_info):
+        self._cursor.close()
+        self._django.close()
+
+    def execute(self, sql: str, params) -> None:
+        started = time.monotonic()
+        try:
+            # %b: parameters in binary format (arrays of thousands of values dump much faster).
+            self._cursor.execute(sql.replace("%s", "%b"), params)
+        finally:
+            if connection.queries_logged:
+                connection.queries_log.append({"sql": f"[bulk] {sql}", "time": f"{time.monotonic() - started:.3f}"})
+
+    def fetchall(self):
+        return self._cursor.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
 
 
 def _other_columns(model, given: tuple[str, ...]) -> tuple[str, list]:
@@ -68,7 +106,7 @@ def lock_companies(nips: list[str], *, create_with_program: str | None = None) -
     nips = sorted(set(nips))
     if not nips:
         return {}
-    with connection.cursor() as cursor:
+    with _Cursor() as cursor:
         if create_with_program is None:
             cursor.execute(f"SELECT id, nip, false FROM {COMPANY} WHERE nip = ANY(%s) ORDER BY nip FOR UPDATE",  # noqa: S608
                            [nips])
@@ -84,9 +122,22 @@ def lock_companies(nips: list[str], *, create_with_program: str | None = None) -
         return {nip: (company_id, created) for company_id, nip, created in cursor.fetchall()}
 
 
+def update_companies(companies: list[Company], fields: list[str]) -> None:
+    """Write these text fields of these companies in one statement (Django's bulk_update is far slower)."""
+    if not companies:
+        return
+    arrays = [[company.pk for company in companies]] + [[getattr(c, name) for c in companies] for name in fields]
+    columns = ", ".join(fields)
+    assignments = ", ".join(f"{name} = t.{name}" for name in fields)
+    casts = ", ".join(["%s::bigint[]"] + ["%s::text[]"] * len(fields))
+    with _Cursor() as cursor:
+        cursor.execute(f"UPDATE {COMPANY} AS c SET {assignments} FROM unnest({casts}) AS t(id, {columns}) "  # noqa: S608
+                       "WHERE c.id = t.id", arrays)
+
+
 def mark_synced(company_ids: list[int]) -> None:
     if company_ids:
-        with connection.cursor() as cursor:
+        with _Cursor() as cursor:
             cursor.execute(f"UPDATE {COMPANY} SET last_synced_at = now() WHERE id = ANY(%s)",  # noqa: S608
                            [sorted(company_ids)])
 
@@ -96,7 +147,7 @@ def load_live_figures(company_ids: list[int], periods: list[date]) -> dict[Figur
     live: dict[FigureKey, LiveFigure] = {}
     if not company_ids or not periods:
         return live
-    with connection.cursor() as cursor:
+    with _Cursor() as cursor:
         cursor.execute(
             f"SELECT f.id, f.company_id, f.period, f.kind, f.payer_key, f.manual, "  # noqa: S608
             "r.id, r.state, r.amount, r.due_date, r.label "
@@ -123,7 +174,7 @@ def insert_figures(keys: list[FigureKey]) -> dict[FigureKey, int]:
         return {}
     company_ids, periods, kinds, payers = (list(column) for column in zip(*keys, strict=True))
     columns, defaults = _other_columns(Figure, ("company_id", "period", "kind", "payer_key"))
-    with connection.cursor() as cursor:
+    with _Cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {FIGURE} (company_id, period, kind, payer_key{columns}) "  # noqa: S608
             f"SELECT c, p, k, pk{_placeholders(defaults)} "
@@ -138,7 +189,7 @@ def insert_figures(keys: list[FigureKey]) -> dict[FigureKey, int]:
 def supersede(revision_ids: list[int]) -> None:
     """Retire revisions (pending ones replaced by a newer value, approved ones replaced by an approval)."""
     if revision_ids:
-        with connection.cursor() as cursor:
+        with _Cursor() as cursor:
             cursor.execute(f"UPDATE {REVISION} SET state = 'superseded' WHERE id = ANY(%s)",  # noqa: S608
                            [sorted(revision_ids)])
 
@@ -169,7 +220,7 @@ def insert_revisions(revisions: list[NewRevision], *, source: str, batch_ref: st
     given = ("figure_id", "amount", "due_date", "label", "source", "state", "created_at", "approved_at",
              "approved_by_agent_id", "approved_by_agent_name", "batch_ref")
     columns, defaults = _other_columns(Revision, given)
-    with connection.cursor() as cursor:
+    with _Cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {REVISION} ({', '.join(given)}{columns}) "  # noqa: S608
             "SELECT f, a, d, l, %s, CASE WHEN ap THEN 'approved' ELSE 'pending' END, now(), "

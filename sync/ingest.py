@@ -179,7 +179,7 @@ class _Ingestion:
             if data.people:
                 people_of.append((company, data.people))
         if changed_companies:
-            Company.objects.bulk_update(changed_companies, _BASIC_FIELDS + ["basic_data_program"])
+            bulk.update_companies(changed_companies, _BASIC_FIELDS + ["basic_data_program"])
         return {c.pk for c in changed_companies} | _sync_people(people_of, overwrite)
 
     def _wanted_figures(self, applied) -> tuple[list[_Wanted], dict[int, date]]:
