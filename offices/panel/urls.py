@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from offices.panel import views
+from offices.panel import companies, eventlog, export, health, rules, views
 from offices.panel.access import admin_required, staff_required
 
 app_name = "panel"
@@ -27,4 +27,24 @@ urlpatterns = [
     admin("staff/<int:user_id>/reactivate/", views.staff_reactivate, "staff_reactivate"),
     admin("staff/<int:user_id>/resend/", views.staff_resend, "staff_resend"),
     admin("settings/", views.office_settings, "settings"),
+    # --- Review and approval (offices/panel/companies.py and friends) ---
+    staff("companies/", companies.companies, "companies"),
+    staff("companies/approve/", companies.companies_approve, "companies_approve"),
+    staff("companies/<int:company_id>/", companies.company, "company"),
+    staff("companies/<int:company_id>/approve/", companies.company_approve, "company_approve"),
+    staff("companies/<int:company_id>/manual/", companies.company_manual, "company_manual"),
+    staff("companies/<int:company_id>/figures/<int:figure_id>/release/", companies.company_release,
+          "company_release"),
+    staff("companies/<int:company_id>/sources/", companies.company_sources, "company_sources"),
+    staff("companies/<int:company_id>/enabled/", companies.company_enabled, "company_enabled"),
+    admin("companies/<int:company_id>/assign/", companies.company_assign, "company_assign"),
+    staff("companies/<int:company_id>/basic/", companies.company_basic, "company_basic"),
+    staff("companies/<int:company_id>/conflicts/<int:conflict_id>/", companies.company_conflict,
+          "company_conflict"),
+    admin("approval-rules/", rules.approval_rules, "approval_rules"),
+    staff("events/", eventlog.events, "events"),
+    admin("events/error-reports/<int:report_id>/", eventlog.error_report, "error_report"),
+    staff("health/", health.sync_health, "health"),
+    staff("export/", export.export_page, "export"),
+    staff("export/download/", export.export_download, "export_download"),
 ]

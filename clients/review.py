@@ -1,0 +1,239 @@
+"""Read-side queries of the office panel's review pages (the companies list and the company page).
+
+Each function issues a fixed number of SQL queries, whatever the number of companies or months:
+the list is one annotated query per page (plus the paginator's count), the company page a handful
+of queries (months aggregated in SQL, one month's figures loaded at a time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
+
+from clients.models import (
+    PROGRAM_CODES,
+    ApprovalLog,
+    BasicDataConflict,
+    Company,
+    CompanyChange,
+    CompanyPerson,
+    Figure,
+    Revision,
+    RevisionState,
+)
+
+DATA_KINDS = ("basic_data", "zus", "taxes", "statements")
+FIGURE_KINDS = ("zus", "taxes", "statements")
+#: Figure.kind prefix of each data kind.
+KIND_PREFIX = {"zus": "zus:", "taxes": "tax:", "statements": "statement:"}
+SORTS = {
+    "name": (Lower("name").asc(), "nip"),
+    "-name": (Lower("name").desc(), "-nip"),
+    "nip": ("nip",),
+    "-nip": ("-nip",),
+    "synced": (F("last_synced_at").asc(nulls_first=True), "nip"),
+    "-synced": (F("last_synced_at").desc(nulls_last=True), "nip"),
+    "pending": ("-has_pending", Lower("name").asc(), "nip"),
+}
+
+
+def data_kind_of(figure_kind: str) -> str:
+    """``tax:VAT-7`` → ``taxes``, ``zus:total`` → ``zus``, ``statement:revenue`` → ``statements``."""
+    group = figure_kind.split(":", 1)[0]
+    return {"tax": "taxes", "zus": "zus", "statement": "statements"}[group]
+
+
+# --- Who sees which companies --------------------------------------------------------------------
+
+
+def staff_companies(user, *, assigned_only: bool) -> QuerySet[Company]:
+    """The companies a staff login reviews: all, or only their own for a bookkeeper when the office says so."""
+    if user is None or not getattr(user, "is_office_staff", False) or not user.is_active:
+        return Company.objects.none()
+    if assigned_only and not user.is_office_admin:
+        return Company.objects.filter(assigned_to=user)
+    return Company.objects.all()
+
+
+# --- Companies list --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompanyFilter:
+    q: str = ""
+    unapproved: bool = False
+    missing_month: date | None = None  # companies without any figure for this month
+    program: str = ""  # a source program of any kind
+    bookkeeper: str = ""  # a user id, or "none" for unassigned
+    disabled: str = ""  # "" all, "yes" only switched off, "no" only switched on
+    sort: str = "name"
+    extra: dict = field(default_factory=dict)
+
+
+def pending_exists() -> Exists:
+    return Exists(Revision.objects.filter(figure__company=OuterRef("pk"), state=RevisionState.PENDING))
+
+
+def company_list(companies: QuerySet[Company], flt: CompanyFilter) -> QuerySet[Company]:
+    """The list's rows: each company with ``has_pending``, ``latest_period`` and its bookkeeper; one query."""
+    rows = companies.select_related("assigned_to").annotate(
+        has_pending=pending_exists(),
+        latest_period=Subquery(Figure.objects.filter(company=OuterRef("pk")).order_by("-period")
+                               .values("period")[:1]),
+    )
+    text = flt.q.strip()
+    if text:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        condition = Q(name__icontains=text)
+        if digits and len(digits) >= 3 and len(digits) == len(text.replace("-", "").replace(" ", "")):
+            condition |= Q(nip__startswith=digits) | Q(nip__contains=digits)
+        rows = rows.filter(condition)
+    if flt.unapproved:
+        rows = rows.filter(has_pending=True)
+    if flt.missing_month is not None:
+        rows = rows.filter(~Exists(Figure.objects.filter(company=OuterRef("pk"), period=flt.missing_month)))
+    if flt.program in PROGRAM_CODES:
+        rows = rows.filter(Q(source_basic_data=flt.program) | Q(source_zus=flt.program)
+                           | Q(source_taxes=flt.program) | Q(source_statements=flt.program))
+    if flt.bookkeeper == "none":
+        rows = rows.filter(assigned_to__isnull=True)
+    elif flt.bookkeeper.isdigit():
+        rows = rows.filter(assigned_to_id=int(flt.bookkeeper))
+    if flt.disabled == "yes":
+        rows = rows.filter(enabled=False)
+    elif flt.disabled == "no":
+        rows = rows.filter(enabled=True)
+    return rows.order_by(*SORTS.get(flt.sort, SORTS["name"]))
+
+
+def latest_approved_periods(company_ids: list[int]) -> dict[int, date]:
+    """The newest month with an approved value, per company (for "send the summary for the latest month")."""
+    rows = (Figure.objects.filter(company_id__in=company_ids, revisions__state=RevisionState.APPROVED)
+            .values("company_id").annotate(latest=Max("period")))
+    return {row["company_id"]: row["latest"] for row in rows}
+
+
+# --- Company page ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    period: date
+    figures: int
+    pending: int
+    manual: int
+    kinds: frozenset[str]  # the data kinds with figures this month
+    pending_kinds: frozenset[str] = frozenset()  # the data kinds with something to approve
+
+    @property
+    def label(self) -> str:
+        return f"{self.period.year:04d}-{self.period.month:02d}"
+
+
+def company_months(company: Company) -> list[MonthRow]:
+    """Every month the company has figures for, newest first, with its pending and manual counts: one query."""
+    rows = (Figure.objects.filter(company=company).values("period")
+            .annotate(figures=Count("id", distinct=True),
+                      pending=Count("revisions", filter=Q(revisions__state=RevisionState.PENDING)),
+                      manual=Count("id", filter=Q(manual=True), distinct=True),
+                      zus=Count("id", filter=Q(kind__startswith="zus:"), distinct=True),
+                      taxes=Count("id", filter=Q(kind__startswith="tax:"), distinct=True),
+                      statements=Count("id", filter=Q(kind__startswith="statement:"), distinct=True),
+                      **{f"pending_{kind}": Count("revisions", filter=Q(revisions__state=RevisionState.PENDING,
+                                                                        kind__startswith=KIND_PREFIX[kind]))
+                         for kind in FIGURE_KINDS})
+            .order_by("-period"))
+    return [MonthRow(row["period"], row["figures"], row["pending"], row["manual"],
+                     frozenset(kind for kind in FIGURE_KINDS if row[kind]),
+                     frozenset(kind for kind in FIGURE_KINDS if row[f"pending_{kind}"])) for row in rows]
+
+
+def month_grid(months: list[MonthRow]) -> list[tuple[int, list[tuple[int, MonthRow | None]]]]:
+    """The months as a calendar: newest year first, twelve cells a year (None where there is no data)."""
+    by_period = {month.period: month for month in months}
+    years = sorted({month.period.year for month in months}, reverse=True)
+    return [(year, [(number, by_period.get(date(year, number, 1))) for number in range(1, 13)]) for year in years]
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One figure of a month: what the client sees (approved) and what waits (pending), side by side."""
+
+    figure: Figure
+    approved: Revision | None
+    pending: Revision | None
+
+    @property
+    def name(self) -> str:
+        return self.figure.kind.split(":", 1)[1]
+
+    @property
+    def changed(self) -> bool:
+        """A pending change to a value the client already sees (old → new)."""
+        return self.approved is not None and self.pending is not None
+
+    @property
+    def difference(self):
+        if self.changed:
+            return self.pending.amount - self.approved.amount
+        return None
+
+
+def month_rows(company: Company, period: date, data_kind: str) -> list[ReviewRow]:
+    """The figures of one data kind in one month with their approved and pending revision: 2 queries."""
+    live = Revision.objects.filter(state__in=[RevisionState.APPROVED, RevisionState.PENDING]).select_related(
+        "approved_by").order_by("id")
+    figures = (Figure.objects.filter(company=company, period=period, kind__startswith=KIND_PREFIX[data_kind])
+               .order_by("payer_key", "kind")
+               .prefetch_related(Prefetch("revisions", queryset=live, to_attr="live_revisions")))
+    rows = []
+    for figure in figures:
+        figure.company = company
+        by_state = {revision.state: revision for revision in figure.live_revisions}
+        rows.append(ReviewRow(figure, by_state.get(RevisionState.APPROVED), by_state.get(RevisionState.PENDING)))
+    if data_kind == "zus":
+        order = {"social": 0, "health": 1, "labour_fund": 2, "fgsp": 3, "total": 4}
+        rows.sort(key=lambda row: (row.figure.payer_key, order.get(row.name, 9), row.name))
+    return rows
+
+
+def company_people(company: Company) -> list[CompanyPerson]:
+    return list(CompanyPerson.objects.filter(company=company).select_related("person", "person__user")
+                .order_by("role", "person__last_name", "person__first_name"))
+
+
+def open_conflicts(company: Company) -> list[BasicDataConflict]:
+    return list(BasicDataConflict.objects.filter(company=company, resolved_at__isnull=True).order_by("field"))
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    at: object
+    who: str
+    what: str
+    period: date | None
+    details: str
+
+
+def company_audit(company: Company, limit: int = 30) -> list[AuditRow]:
+    """Approvals, manual values and releases (ApprovalLog) merged with staff changes (CompanyChange): 2 queries."""
+    rows = []
+    for entry in ApprovalLog.objects.filter(company=company).select_related("user")[:limit]:
+        who = str(entry.user) if entry.user_id else entry.agent_name
+        details = str(entry.revisions) if entry.action == ApprovalLog.Action.APPROVE else ""
+        rows.append(AuditRow(entry.at, who, entry.get_action_display(), entry.period, details))
+    for change in CompanyChange.objects.filter(company=company).select_related("user")[:limit]:
+        details = ", ".join(f"{key}: {_short(value)}" for key, value in sorted(change.details.items()))
+        rows.append(AuditRow(change.at, str(change.user) if change.user_id else "", change.get_action_display(),
+                             None, details))
+    rows.sort(key=lambda row: row.at, reverse=True)
+    return rows[:limit]
+
+
+def _short(value) -> str:
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return f"{value[0] or '—'} → {value[1] or '—'}"
+    return str(value)
