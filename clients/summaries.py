@@ -1,18 +1,23 @@
-"""Monthly summaries for a company's people. For now only the request is recorded; sending comes later."""
+"""Monthly summaries for a company's people: recorded and put in the outbox (``clients.messaging``)."""
 
 from datetime import date
 
-from django.db import connection
+from django.db import connection, transaction
 
 from clients.models import Company, SummaryRequest
 
 
+@transaction.atomic
 def queue_summary(company: Company, period: date) -> bool:
-    """Record that the summary of ``company`` for ``period`` should be sent; True when newly queued.
+    """Queue the summary of ``company`` for ``period`` to its people; True when something was newly queued.
 
-    At most one outstanding request per company and period (a partial unique index), so a
-    retried batch or a double click never queues a second summary.
+    One outbox message per person × channel (a correction, old → new, where a summary of the month
+    already went out), sent after the office's undo window. Idempotent: the messages' de-duplication
+    keys hold the approved revisions, and there is at most one outstanding ``SummaryRequest`` per
+    company and period (a partial unique index), so a retried batch or a double click queues nothing new.
     """
+    from clients.messaging.services import queue_summary_messages
+
     table = SummaryRequest._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -20,4 +25,5 @@ def queue_summary(company: Company, period: date) -> bool:
             "ON CONFLICT (company_id, period) WHERE sent_at IS NULL DO NOTHING",
             [company.pk, period],
         )
-        return cursor.rowcount == 1
+        requested = cursor.rowcount == 1
+    return bool(queue_summary_messages(company, period)) or requested

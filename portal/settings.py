@@ -52,6 +52,7 @@ TENANT_APPS = [
     "allauth.account",
     "allauth.mfa",
     "clients",
+    "clients.messaging",
     "sync",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -249,6 +250,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# --- Messaging (clients.messaging, docs/messaging.md): the outbox's beat -------
+CELERY_BEAT_SCHEDULE["messaging-dispatch-due"] = {
+    "task": "clients.messaging.tasks.dispatch_all_offices", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["messaging-payment-reminders"] = {
+    "task": "clients.messaging.tasks.remind_all_offices", "schedule": 3600.0}
+# --- end of messaging ---------------------------------------------------------
 
 # --- Agent API ----------------------------------------------------------------
 AGENT_API_MAX_BODY_BYTES = env.int("AGENT_API_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)

@@ -1,0 +1,182 @@
+"""Sending: the one entry point (``send``), the beat's sweep (``dispatch_due``) and reconciliation.
+
+``send(message_id)`` claims the row (QUEUED → SENDING, one conditional UPDATE, so of two workers
+exactly one wins), hands it to its transport and records the outcome. The row always says where a
+message is; the broker only carries "look at message 42" and may lose or repeat that freely:
+
+- a repeated task finds the row no longer QUEUED and does nothing;
+- a lost task (broker restart, worker killed) leaves the row QUEUED or SENDING; the beat's
+  ``dispatch_due`` re-publishes QUEUED rows and turns rows stuck in SENDING into UNKNOWN, which
+  ``reconcile`` settles by asking the provider (SMS) instead of resending blindly.
+"""
+
+import datetime
+import logging
+import random
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose, Status, Suppression
+from clients.messaging.transports import TransportError, transport_for
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+RETRY_CAP_SECONDS = 3600
+#: A retry due within this many seconds goes straight back on the broker; later ones wait for the beat.
+COUNTDOWN_LIMIT_SECONDS = 60
+
+
+def _setting(name: str, default: float) -> float:
+    return getattr(settings, name, default)
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with jitter: about base, 2×base, 4×base… (capped), each 50–100 % of that."""
+    base = _setting("MESSAGING_RETRY_BASE_SECONDS", 30)
+    delay = min(RETRY_CAP_SECONDS, base * 2 ** max(0, attempt - 1))
+    return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+
+
+def publish(message_ids, *, countdown: float | None = None) -> None:
+    """Put send tasks on the broker now (the current schema travels with them) and note when."""
+    from clients.messaging.services import messaging_queue
+    from clients.messaging.tasks import send_message
+
+    message_ids = list(message_ids)
+    for message_id in message_ids:
+        send_message.apply_async((message_id,), queue=messaging_queue(), countdown=countdown)
+    Message.objects.filter(pk__in=message_ids).update(enqueued_at=timezone.now())
+
+
+def send(message_id: int) -> str:
+    """Send one message if it is due and nobody else has it. Returns what happened (for logs and tests)."""
+    now = timezone.now()
+    claimed = Message.objects.filter(pk=message_id, status=Status.QUEUED, send_at__lte=now).update(
+        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return "not_claimed"
+    message = Message.objects.select_related("person", "company").get(pk=message_id)
+    if message.channel == Channel.SMS and OfficeMessaging.load().sms_suspended_at:
+        _back_to_queue(message, now, "SMS is suspended for the office.", count_attempt=False)
+        return "suspended"
+    if Suppression.objects.filter(channel=message.channel, address=message.recipient).exists():
+        _finish(message, Status.FAILED, error_code="suppressed",
+                reason="The provider refused this address earlier (invalid number or opted out).")
+        return "failed"
+    if message.purpose == Purpose.REMINDER:
+        from clients.messaging.services import reminder_still_due
+
+        if not reminder_still_due(message):
+            _finish(message, Status.CANCELLED, reason="Paid before the reminder went out.")
+            return "cancelled"
+    try:
+        provider_id = transport_for(message.channel).send(message)
+    except TransportError as error:
+        return _record_error(message, error)
+    except Exception as error:  # a bug or an unexpected library error: keep the row honest
+        logger.exception("message %s: unexpected error while sending", message.pk)
+        return _record_error(message, TransportError(f"Unexpected error: {error!r}", unknown=True))
+    sent_at = timezone.now()
+    Message.objects.filter(pk=message.pk, status__in=[Status.SENDING, Status.UNKNOWN]).update(
+        status=Status.SENT, provider_id=provider_id, sent_at=sent_at, error_code="", reason="")
+    # A status callback may have overtaken us (DELIVERED already): complete what it could not know.
+    Message.objects.filter(pk=message.pk, sent_at__isnull=True).update(sent_at=sent_at)
+    Message.objects.filter(pk=message.pk, provider_id="").update(provider_id=provider_id)
+    if message.purpose in (Purpose.SUMMARY, Purpose.CORRECTION):
+        from clients.models import SummaryRequest
+
+        SummaryRequest.objects.filter(company_id=message.company_id, period=message.period,
+                                      sent_at__isnull=True).update(sent_at=sent_at)
+    return "sent"
+
+
+def _finish(message: Message, status: str, *, error_code: str = "", reason: str = "") -> None:
+    Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=status, error_code=str(error_code)[:32], reason=reason)
+
+
+def _back_to_queue(message: Message, send_at: datetime.datetime, reason: str, *, count_attempt: bool = True,
+                   error_code: str = "") -> None:
+    changes = {"status": Status.QUEUED, "send_at": send_at, "reason": reason, "error_code": str(error_code)[:32]}
+    if not count_attempt:
+        changes["attempts"] = F("attempts") - 1
+    Message.objects.filter(pk=message.pk, status=Status.SENDING).update(**changes)
+
+
+def _record_error(message: Message, error: TransportError) -> str:
+    logger.warning("message %s (%s to %s): %s", message.pk, message.channel, message.recipient, error.message)
+    if error.credentials:
+        from clients.messaging.services import suspend_sms
+
+        _back_to_queue(message, timezone.now(), error.message, count_attempt=False, error_code=error.code)
+        suspend_sms(error.message)
+        return "suspended"
+    if error.unknown:
+        _finish(message, Status.UNKNOWN, error_code=error.code, reason=error.message)
+        return "unknown"
+    if error.permanent:
+        with transaction.atomic():
+            _finish(message, Status.FAILED, error_code=error.code, reason=error.message)
+            if error.suppress:
+                Suppression.objects.get_or_create(channel=message.channel, address=message.recipient,
+                                                  defaults={"error_code": error.code, "reason": error.message})
+        return "failed"
+    attempts = Message.objects.filter(pk=message.pk).values_list("attempts", flat=True).first() or 0
+    if attempts >= MAX_ATTEMPTS:
+        _finish(message, Status.FAILED, error_code=error.code,
+                reason=f"Gave up after {attempts} attempts. Last error: {error.message}")
+        return "failed"
+    delay = retry_delay(attempts)
+    _back_to_queue(message, timezone.now() + datetime.timedelta(seconds=delay),
+                   f"Attempt {attempts} failed: {error.message}", error_code=error.code)
+    if delay <= COUNTDOWN_LIMIT_SECONDS:
+        try:
+            publish([message.pk], countdown=delay)
+        except Exception:  # the beat is the safety net
+            logger.exception("message %s: could not publish the retry; the beat will", message.pk)
+    return "retry"
+
+
+def reconcile(now: datetime.datetime | None = None) -> dict:
+    """Settle messages whose fate is unknown: ask the provider rather than send twice."""
+    now = now or timezone.now()
+    stuck_after = datetime.timedelta(seconds=_setting("MESSAGING_SENDING_TIMEOUT", 600))
+    lost = Message.objects.filter(status=Status.SENDING, claimed_at__lt=now - stuck_after).update(
+        status=Status.UNKNOWN, reason="The worker was lost while sending; asking the provider.")
+    settled = {"lost": lost, "found": 0, "requeued": 0}
+    ask_after = datetime.timedelta(seconds=_setting("MESSAGING_RECONCILE_AFTER", 60))
+    unknown = Message.objects.filter(status=Status.UNKNOWN, channel=Channel.SMS, claimed_at__lt=now - ask_after)
+    for message in unknown.order_by("claimed_at")[:100]:
+        try:
+            provider_id = transport_for(message.channel).lookup(message)
+        except TransportError as error:
+            logger.info("message %s stays unknown: %s", message.pk, error.message)
+            continue
+        if provider_id:
+            settled["found"] += Message.objects.filter(pk=message.pk, status=Status.UNKNOWN).update(
+                status=Status.SENT, provider_id=provider_id, sent_at=F("claimed_at"), error_code="",
+                reason="Found at the provider after the worker was lost.")
+        elif Message.objects.filter(pk=message.pk, status=Status.UNKNOWN).update(
+                status=Status.QUEUED, send_at=now, enqueued_at=None,
+                reason="The provider never got it; sending again."):
+            settled["requeued"] += 1
+    return settled
+
+
+def dispatch_due(now: datetime.datetime | None = None, limit: int = 1000) -> dict:
+    """The beat's work for one office: reconcile, then publish every due message not on the broker lately."""
+    now = now or timezone.now()
+    result = reconcile(now)
+    again_after = datetime.timedelta(seconds=_setting("MESSAGING_REENQUEUE_SECONDS", 300))
+    due = Message.objects.filter(status=Status.QUEUED, send_at__lte=now).filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - again_after))
+    if OfficeMessaging.load().sms_suspended_at:
+        due = due.exclude(channel=Channel.SMS)
+    ids = list(due.order_by("send_at", "pk").values_list("pk", flat=True)[:limit])
+    publish(ids)
+    result["published"] = len(ids)
+    return result

@@ -1,0 +1,464 @@
+"""Writes to the outbox. Every message is created here, inside the caller's transaction, and put on
+the broker once that transaction commits (docs/messaging.md).
+
+- ``queue_summary_messages(company, period)``: the month's summary (or, when one was already sent, a
+  correction showing old → new) for every person of the company on each of their channels;
+- ``queue_corrections(company, period)``: a correction, only where a summary already went out;
+- ``cancel_summary(company, period)``: undo within the office's undo window;
+- ``queue_reminders(today)``: payment reminders N days before the due dates;
+- ``queue_invitation(person, url)``, ``queue_office_alert(kind, ...)``;
+- ``delivery_log(company, period)``: what was sent to whom, for the panel.
+"""
+
+import datetime
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.core import signing
+from django.db import connection, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from clients.messaging import content, gsm
+from clients.messaging.models import (
+    SENT_STATUSES,
+    Channel,
+    Message,
+    OfficeMessaging,
+    Purpose,
+    Status,
+    Suppression,
+)
+from clients.models import Company, CompanyPerson, Person, PersonRole
+from offices.accounts.models import ADMIN_ROLES, OfficeSettings, User
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_PURPOSES = (Purpose.SUMMARY, Purpose.CORRECTION)
+#: Reminders go out from this local hour on (never at midnight when the beat first sees the day).
+REMINDER_HOUR = 9
+UNSUBSCRIBE_SALT = "clients.messaging.unsubscribe"
+
+
+# --- the office ------------------------------------------------------------------------------------
+
+
+def current_office():
+    from clients.activation import current_office as office_of_schema
+
+    return office_of_schema()
+
+
+def portal_url(path: str = "/") -> str:
+    from offices.provisioning import office_url
+
+    return office_url(current_office().slug, path)
+
+
+def sms_disabled_reason() -> str:
+    """Why no SMS can leave this office now ('' when SMS works)."""
+    from django.conf import settings
+
+    if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
+        return "SMS is disabled: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set."
+    state = OfficeMessaging.load()
+    if state.sms_suspended_at:
+        return f"SMS is suspended since {state.sms_suspended_at:%Y-%m-%d %H:%M}: {state.sms_suspended_reason}"
+    return ""
+
+
+# --- keys, times, rendering -------------------------------------------------------------------------
+
+
+def dedup_key(*parts) -> str:
+    return hashlib.sha256("|".join(str(p) for p in (connection.schema_name, *parts)).encode()).hexdigest()
+
+
+def shift_out_of_quiet_hours(moment: datetime.datetime, office_settings: OfficeSettings) -> datetime.datetime:
+    """The first instant at or after ``moment`` outside the office's quiet hours (local time)."""
+    local = timezone.localtime(moment)
+    if not office_settings.in_quiet_hours(local.time().replace(tzinfo=None)):
+        return moment
+    end = office_settings.quiet_hours_end
+    day = local.date() if local.time().replace(tzinfo=None) < end else local.date() + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(day, end))
+
+
+def unsubscribe_token(person: Person) -> str:
+    return signing.dumps({"p": person.pk, "s": connection.schema_name}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def person_from_unsubscribe_token(token: str) -> Person | None:
+    """The person of a valid token of *this* office (a token of another office is refused)."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("s") != connection.schema_name:
+        return None
+    return Person.objects.filter(pk=data.get("p")).first()
+
+
+def unsubscribe_url(person: Person) -> str:
+    return portal_url(reverse("messaging:unsubscribe", kwargs={"token": unsubscribe_token(person)}))
+
+
+@transaction.atomic
+def unsubscribe(person: Person) -> bool:
+    """Turn off the person's e-mail notifications; True when they were on."""
+    return bool(Person.objects.filter(pk=person.pk, notify_email=True).update(notify_email=False))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str = ""
+    body: str = ""
+    html: str = ""
+    encoding: str = ""
+    segments: int | None = None
+
+
+def render(channel: str, name: str, context: dict, *, sms_unicode: bool = False) -> Rendered:
+    """Text of a message from ``templates/sms/{name}.txt`` or ``templates/emails/{name}-*``."""
+    from django.conf import settings
+
+    with translation.override(settings.LANGUAGE_CODE):
+        if channel == Channel.SMS:
+            sms = gsm.prepare(render_to_string(f"sms/{name}.txt", context), unicode=sms_unicode)
+            return Rendered(body=sms.text, encoding=sms.encoding, segments=sms.segments)
+        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+        body = render_to_string(f"emails/{name}-body.txt", context)
+        html = render_to_string(f"emails/{name}-body.html", context)
+        return Rendered(subject=subject[:255], body=body, html=html)
+
+
+# --- creating messages ------------------------------------------------------------------------------
+
+
+def messaging_queue() -> str | None:
+    """The broker queue of the send tasks (None: Celery's default; tests use their own)."""
+    from django.conf import settings
+
+    return getattr(settings, "MESSAGING_QUEUE", None)
+
+
+def enqueue_on_commit(message_ids) -> None:
+    """After the current transaction commits, put a send task on the broker for each message that is due.
+
+    Messages due later (undo window, quiet hours) are left to the beat (``dispatch_due``); a broker that
+    is down loses nothing either: the rows are in the database and the beat picks them up.
+    """
+    message_ids = list(message_ids)
+    if not message_ids:
+        return
+    schema = connection.schema_name
+
+    def publish():
+        from clients.messaging.tasks import send_message
+
+        now = timezone.now()
+        try:
+            for message_id in message_ids:
+                send_message.apply_async((message_id,), queue=messaging_queue(), headers={"_schema_name": schema})
+        except Exception:  # the beat is the safety net
+            logger.exception("could not publish %d message(s); the beat will send them", len(message_ids))
+            return
+        from django_tenants.utils import schema_context
+
+        with schema_context(schema):
+            Message.objects.filter(pk__in=message_ids).update(enqueued_at=now)
+
+    transaction.on_commit(publish)
+
+
+def _create(rows: list[Message], *, revive_cancelled: bool = False) -> list[Message]:
+    """Insert the rows whose de-duplication key is new; returns the messages created (or revived) now.
+
+    A concurrent insert of the same key waits on the unique index and then inserts nothing.
+    """
+    if not rows:
+        return []
+    keys = [row.dedup_key for row in rows]
+    existing = set(Message.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
+    fresh_keys = {row.dedup_key for row in rows if row.dedup_key not in existing}
+    Message.objects.bulk_create([row for row in rows if row.dedup_key in fresh_keys], ignore_conflicts=True)
+    if revive_cancelled and existing:
+        by_key = {row.dedup_key: row for row in rows}
+        for message in Message.objects.filter(dedup_key__in=existing, status=Status.CANCELLED):
+            row = by_key[message.dedup_key]
+            if Message.objects.filter(pk=message.pk, status=Status.CANCELLED).update(
+                    status=Status.QUEUED, send_at=row.send_at, reason="", error_code="", enqueued_at=None):
+                fresh_keys.add(message.dedup_key)
+    fresh = list(Message.objects.filter(dedup_key__in=fresh_keys).order_by("pk"))
+    now = timezone.now()
+    enqueue_on_commit([m.pk for m in fresh if m.status == Status.QUEUED and m.send_at <= now])
+    return fresh
+
+
+def _recipients(company: Company):
+    """(person, channel, address) of everyone who should hear about the company's money."""
+    memberships = (CompanyPerson.objects.filter(company=company).select_related("person")
+                   .order_by("person_id"))
+    for membership in memberships:
+        person = membership.person
+        if membership.role == PersonRole.PARTNER and not company.share_with_partners:
+            continue
+        if getattr(person, "opted_out", False):
+            continue
+        if person.notify_email and person.email:
+            yield person, Channel.EMAIL, person.email.strip().lower()
+        if person.notify_sms and person.phone:
+            yield person, Channel.SMS, person.phone.strip()
+
+
+def _failed_reason(channel: str, address: str, suppressed: set) -> tuple[str, str]:
+    if (channel, address) in suppressed:
+        return "suppressed", "The provider refused this address earlier (invalid number or opted out)."
+    return "", ""
+
+
+def _suppressed() -> set[tuple[str, str]]:
+    return set(Suppression.objects.values_list("channel", "address"))
+
+
+def _last_sent(company: Company, period: datetime.date) -> dict[tuple[int, str], Message]:
+    """The newest summary or correction each (person, channel) got for the month."""
+    newest: dict[tuple[int, str], Message] = {}
+    for message in (Message.objects.filter(company=company, period=period, purpose__in=SUMMARY_PURPOSES,
+                                           status__in=SENT_STATUSES, person__isnull=False)
+                    .order_by("created_at", "id")):
+        newest[(message.person_id, message.channel)] = message
+    return newest
+
+
+@transaction.atomic
+def queue_summary_messages(company: Company, period: datetime.date, *, only_corrections: bool = False
+                           ) -> list[Message]:
+    """Queue the month's summary for each person × channel (a correction where one was sent already).
+
+    Idempotent: the de-duplication key holds the approved revisions, so calling it again with nothing
+    newly approved queues nothing. A summary still waiting in the undo window for an older set of
+    revisions is cancelled (superseded) in favour of the new one.
+    """
+    revisions = list(content.approved_revisions(company, period))
+    if not revisions:
+        return []
+    revision_ids = [r.pk for r in revisions]
+    fingerprint = content.digest(revision_ids)
+    office_settings = OfficeSettings.load()
+    state = OfficeMessaging.load()
+    office = current_office()
+    now = timezone.now()
+    send_at = now + datetime.timedelta(minutes=office_settings.undo_window_minutes)
+    lines = content.lines_for(revisions, company)
+    last_sent = _last_sent(company, period)
+    suppressed = _suppressed()
+    base = {"office": office, "company": company, "period": period, "month": content.format_month(period),
+            "lines": [line for line in lines if line.payable], "statements": [li for li in lines if not li.payable],
+            "portal_url": portal_url("/")}
+    rows, superseded = [], []
+    for person, channel, address in _recipients(company):
+        previous = last_sent.get((person.pk, channel))
+        if previous is not None and content.digest(previous.revision_ids) == fingerprint:
+            continue  # this person already has exactly this
+        purpose, changes = Purpose.SUMMARY, []
+        if previous is not None:
+            changes = content.changes_between(previous.revision_ids, revisions, company)
+            if not changes:
+                continue  # re-approved, same amounts: nothing new to tell
+            purpose = Purpose.CORRECTION
+        elif only_corrections:
+            continue
+        key = dedup_key(purpose, company.pk, period, fingerprint, person.pk, channel)
+        superseded.append(Q(person=person, channel=channel) & ~Q(dedup_key=key))
+        context = {**base, "person": person, "changes": changes}
+        if channel == Channel.EMAIL:
+            context["unsubscribe_url"] = unsubscribe_url(person)
+        rendered = render(channel, purpose, context, sms_unicode=state.sms_unicode)
+        when = shift_out_of_quiet_hours(send_at, office_settings) if channel == Channel.SMS else send_at
+        code, reason = _failed_reason(channel, address, suppressed)
+        rows.append(Message(
+            dedup_key=key, purpose=purpose, channel=channel, company=company, period=period, person=person,
+            recipient=address, revision_ids=revision_ids, subject=rendered.subject, body=rendered.body,
+            html=rendered.html, encoding=rendered.encoding, segments=rendered.segments, send_at=when,
+            status=Status.FAILED if code else Status.QUEUED, error_code=code, reason=reason))
+    if superseded:
+        condition = superseded[0]
+        for extra in superseded[1:]:
+            condition |= extra
+        (Message.objects.filter(condition, company=company, period=period, purpose__in=SUMMARY_PURPOSES,
+                                status=Status.QUEUED)
+         .update(status=Status.CANCELLED, reason="Superseded by a newer summary of the same month."))
+    return _create(rows, revive_cancelled=True)
+
+
+def queue_corrections(company: Company, period: datetime.date) -> list[Message]:
+    """After an approval: a correction to everyone who already got this month's summary (old → new)."""
+    return queue_summary_messages(company, period, only_corrections=True)
+
+
+@transaction.atomic
+def cancel_summary(company: Company, period: datetime.date) -> int:
+    """Cancel the month's summaries and corrections nobody has sent yet (the undo window); how many."""
+    return (Message.objects.filter(company=company, period=period, purpose__in=SUMMARY_PURPOSES,
+                                   status=Status.QUEUED)
+            .update(status=Status.CANCELLED, reason="Cancelled by the office within the undo window."))
+
+
+# --- reminders --------------------------------------------------------------------------------------
+
+
+def _reminder_items(today: datetime.date, days: int):
+    """Unpaid payment items due exactly ``days`` after ``today``, per company."""
+    from clients.dashboard import _approved, _marks, _payable, build_items
+    from clients.models import add_months
+
+    due = today + datetime.timedelta(days=days)
+    first = add_months(due.replace(day=1), -4)
+    companies = Company.objects.filter(
+        enabled=True, figures__period__gte=first, figures__period__lt=due.replace(day=1),
+        figures__revisions__state="approved").distinct()
+    for company in companies:
+        revisions = _payable(_approved([company.pk], figure__period__gte=first, figure__period__lt=due))
+        items = build_items(company, revisions, _marks([company.pk], figure__period__gte=first), today)
+        unpaid = [item for item in items if item.to_pay and item.due_date == due]
+        if unpaid:
+            yield company, due, unpaid
+
+
+@transaction.atomic
+def queue_reminders(today: datetime.date | None = None) -> list[Message]:
+    """Reminders for the unpaid items due in N days (``OfficeSettings.reminder_days``). Idempotent per day."""
+    now = timezone.now()
+    today = today or timezone.localdate(now)
+    office_settings = OfficeSettings.load()
+    state = OfficeMessaging.load()
+    suppressed = _suppressed()
+    earliest = timezone.make_aware(datetime.datetime.combine(today, datetime.time(REMINDER_HOUR)))
+    send_at = max(now, earliest)
+    rows = []
+    for days in sorted(set(office_settings.reminder_days or [])):
+        for company, due, items in _reminder_items(today, days):
+            figure_ids = [item.figure_id for item in items]
+            periods = {item.period for item in items}
+            period = next(iter(periods)) if len(periods) == 1 else None
+            context = {"office": current_office(), "company": company, "due_date": content.format_date(due),
+                       "days": days, "portal_url": portal_url("/"),
+                       "items": [{"label": content.label_for(item.figure.kind), "name": item.name,
+                                  "amount_text": content.format_amount(item.amount),
+                                  "period": item.period_label} for item in items]}
+            for person, channel, address in _recipients(company):
+                key = dedup_key(Purpose.REMINDER, company.pk, due, days, person.pk, channel)
+                if channel == Channel.EMAIL:
+                    context = {**context, "unsubscribe_url": unsubscribe_url(person)}
+                rendered = render(channel, "reminder", {**context, "person": person}, sms_unicode=state.sms_unicode)
+                when = shift_out_of_quiet_hours(send_at, office_settings) if channel == Channel.SMS else send_at
+                code, reason = _failed_reason(channel, address, suppressed)
+                rows.append(Message(
+                    dedup_key=key, purpose=Purpose.REMINDER, channel=channel, company=company,
+                    period=period, person=person, recipient=address,
+                    revision_ids=figure_ids, subject=rendered.subject, body=rendered.body, html=rendered.html,
+                    encoding=rendered.encoding, segments=rendered.segments, send_at=when,
+                    status=Status.FAILED if code else Status.QUEUED, error_code=code, reason=reason))
+    return _create(rows)
+
+
+def reminder_still_due(message: Message) -> bool:
+    """False once every item of a reminder is paid (``revision_ids`` holds the items' anchor figures)."""
+    from clients.dashboard import _approved, _marks, _payable, build_items
+
+    if message.company_id is None or not message.revision_ids:
+        return True
+    from clients.models import Figure
+
+    periods = set(Figure.objects.filter(pk__in=message.revision_ids).values_list("period", flat=True))
+    revisions = _payable(_approved([message.company_id], figure__period__in=periods))
+    marks = _marks([message.company_id], figure__period__in=periods)
+    items = build_items(message.company, revisions, marks, timezone.localdate())
+    return any(item.to_pay for item in items if item.figure_id in set(message.revision_ids))
+
+
+# --- invitations and office alerts -----------------------------------------------------------------
+
+
+@transaction.atomic
+def queue_invitation(person: Person, url: str | None = None) -> Message | None:
+    """An e-mail with the person's activation link (``clients.activation.invite_person`` when no url)."""
+    if url is None:
+        from clients.activation import invite_person
+
+        url = invite_person(person)
+    address = (person.email or "").strip().lower()
+    if not address:
+        return None
+    context = {"office": current_office(), "person": person, "activation_url": url}
+    rendered = render(Channel.EMAIL, "invitation", context)
+    key = dedup_key(Purpose.INVITATION, person.pk, hashlib.sha256(url.encode()).hexdigest())
+    created = _create([Message(dedup_key=key, purpose=Purpose.INVITATION, channel=Channel.EMAIL, person=person,
+                               recipient=address, subject=rendered.subject, body=rendered.body, html=rendered.html,
+                               send_at=timezone.now())])
+    return created[0] if created else Message.objects.filter(dedup_key=key).first()
+
+
+@transaction.atomic
+def queue_office_alert(kind: str, occurrence: str, context: dict) -> list[Message]:
+    """E-mail every active owner and administrator of the office (``templates/emails/office_alert_{kind}``)."""
+    admins = User.objects.filter(role__in=ADMIN_ROLES, is_active=True).order_by("pk")
+    rows = []
+    for admin in admins:
+        rendered = render(Channel.EMAIL, f"office_alert_{kind}",
+                          {"office": current_office(), "user": admin, "portal_url": portal_url("/"), **context})
+        rows.append(Message(dedup_key=dedup_key(Purpose.OFFICE_ALERT, kind, occurrence, admin.pk),
+                            purpose=Purpose.OFFICE_ALERT, channel=Channel.EMAIL, recipient=admin.email,
+                            subject=rendered.subject, body=rendered.body, html=rendered.html,
+                            send_at=timezone.now()))
+    return _create(rows)
+
+
+# --- SMS suspension ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def suspend_sms(reason: str) -> bool:
+    """Stop SMS for this office (the provider rejected the credentials) and alert its admins, once."""
+    now = timezone.now()
+    OfficeMessaging.load()
+    if not OfficeMessaging.objects.filter(singleton=1, sms_suspended_at__isnull=True).update(
+            sms_suspended_at=now, sms_suspended_reason=reason):
+        return False
+    queue_office_alert("sms_suspended", now.isoformat(), {"reason": reason})
+    return True
+
+
+@transaction.atomic
+def resume_sms() -> list[int]:
+    """Lift the suspension (after the credentials were fixed); queued SMS go out with the next beat."""
+    OfficeMessaging.objects.filter(singleton=1).update(sms_suspended_at=None, sms_suspended_reason="")
+    due = list(Message.objects.filter(channel=Channel.SMS, status=Status.QUEUED, send_at__lte=timezone.now())
+               .values_list("pk", flat=True))
+    enqueue_on_commit(due)
+    return due
+
+
+@transaction.atomic
+def resend_message(message: Message) -> bool:
+    """A person's decision to send again a message whose fate is unknown (or that failed for a fixed reason)."""
+    updated = Message.objects.filter(pk=message.pk, status__in=[Status.UNKNOWN, Status.FAILED]).update(
+        status=Status.QUEUED, send_at=timezone.now(), reason="", error_code="", provider_id="", enqueued_at=None)
+    if updated:
+        enqueue_on_commit([message.pk])
+    return bool(updated)
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def delivery_log(company: Company, period: datetime.date | None = None):
+    """Every message about the company (and month), newest first, with the person: for the panel."""
+    messages = Message.objects.filter(company=company).select_related("person").order_by("-created_at", "-id")
+    if period is not None:
+        messages = messages.filter(period=period)
+    return messages
