@@ -101,9 +101,11 @@ def approve_company_period(company: Company, period: date, *, by_user=None, by_a
 
 
 @transaction.atomic
-def approve_company(company: Company, *, by_user=None, by_agent=None) -> ApprovalResult:
-    """Publish every pending revision of one company."""
+def approve_company(company: Company, *, by_user=None, by_agent=None, before: date | None = None) -> ApprovalResult:
+    """Publish every pending revision of one company (with ``before``: only of the months before it)."""
     actor = _actor(by_user, by_agent)
     lock_company(company.pk)
     pending = Revision.objects.filter(figure__company=company, state=RevisionState.PENDING)
+    if before is not None:
+        pending = pending.filter(figure__period__lt=before)
     return ApprovalResult(approved=_publish(company, pending, actor))
