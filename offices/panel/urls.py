@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from offices.panel import companies, eventlog, export, health, rules, views
+from offices.panel import companies, eventlog, export, health, rules, upload, views
 from offices.panel.access import admin_required, staff_required
 
 app_name = "panel"
@@ -47,4 +47,7 @@ urlpatterns = [
     staff("health/", health.sync_health, "health"),
     staff("export/", export.export_page, "export"),
     staff("export/download/", export.export_download, "export_download"),
+    # --- Exchange files (offices/panel/upload.py) ---
+    staff("upload/", upload.upload, "upload"),
+    staff("upload/<str:key>/apply/", upload.upload_apply, "upload_apply"),
 ]
