@@ -96,9 +96,13 @@ def _details(value, pointer: str, errors: list[FieldError]) -> dict:
     if type(value) is not dict:
         errors.append(FieldError(pointer, "invalid_type", _("Expected an object.")))
         return {}
-    if len(orjson.dumps(value)) > MAX_DETAILS_BYTES:
+    dumped = orjson.dumps(value)
+    if len(dumped) > MAX_DETAILS_BYTES:
         errors.append(FieldError(pointer, "too_large", _("At most %(max)d bytes of details are allowed.")
                                  % {"max": MAX_DETAILS_BYTES}))
+        return {}
+    if b"\\u0000" in dumped:  # PostgreSQL cannot store NUL characters, in text or in jsonb
+        errors.append(FieldError(pointer, "invalid_characters", _("Text must not contain NUL characters.")))
         return {}
     return value
 
@@ -114,6 +118,9 @@ def _short_text(value, pointer: str, errors: list[FieldError], max_chars: int, *
     if len(value) > max_chars:
         detail = _("At most %(max)d characters are allowed.") % {"max": max_chars}
         errors.append(FieldError(pointer, "too_long", detail))
+        return ""
+    if "\x00" in value:
+        errors.append(FieldError(pointer, "invalid_characters", _("Text must not contain NUL characters.")))
         return ""
     return value
 
@@ -205,7 +212,7 @@ def parse_error_report(data) -> ErrorReportData:
                 if value is not None and type(value) is not str:
                     errors.append(FieldError(f"/agent/{name}", "invalid_type", _("Expected a string.")))
                 elif value:
-                    info[name] = value.strip()[:max_chars]
+                    info[name] = value.replace("\x00", "").strip()[:max_chars]
     runtime = _details(data.get("runtime"), "/runtime", errors)
     if errors:
         raise PayloadInvalidError(errors)

@@ -201,6 +201,8 @@ def text(value, field: str, max_length: int, *, required: bool = False) -> str:
     if len(value) > max_length:
         raise _Bad(field, "too_long", _("At most %(max)d characters are allowed (got %(length)d).")
                    % {"max": max_length, "length": len(value)})
+    if "\x00" in value:
+        raise _Bad(field, "invalid_characters", _("Text must not contain NUL (\\u0000) characters."))
     return value
 
 
@@ -740,7 +742,7 @@ def _truncated(value, field: str, max_length: int) -> str:
         return ""
     if type(value) is not str:
         raise _bad_type(field, _("a string"), value)
-    return value.strip()[:max_length]
+    return value.replace("\x00", "").strip()[:max_length]
 
 
 @contextmanager

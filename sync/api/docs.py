@@ -21,10 +21,17 @@ ASSETS = {
 }
 
 
+class AgentSchemaView(SpectacularAPIView):
+    def get_exception_handler(self):
+        from sync.api.exceptions import api_exception_handler
+
+        return api_exception_handler
+
+
 def schema_view(api_patterns):
     from sync.api.schema import SPECTACULAR_SETTINGS
 
-    return SpectacularAPIView.as_view(
+    return AgentSchemaView.as_view(
         patterns=[path("api/agent/v1/", include(api_patterns))],
         custom_settings=SPECTACULAR_SETTINGS,
         authentication_classes=[],
@@ -34,6 +41,12 @@ def schema_view(api_patterns):
 
 class AgentDocsView(SpectacularSwaggerView):
     authentication_classes: list = []
+
+    def get_exception_handler(self):
+        from sync.api.exceptions import api_exception_handler
+
+        return api_exception_handler
+
     permission_classes = [AllowAny]
     url_name = "agent-api-schema"
     title = "Biurko Agent API"

@@ -241,3 +241,11 @@ def test_fuzzed_bodies_never_crash_the_parser(companies, payers):
         assert error.pointer.startswith(("/companies/", "/payers/")) and error.code and error.detail
     accepted = {c.index for c in batch.companies} - set(batch.rejected_companies)
     assert len(accepted) + len(batch.rejected_companies) == len(companies)
+
+
+def test_nul_characters_are_refused_because_postgresql_cannot_store_them():
+    batch = parse_batch(body(company(name="Fir\x00ma"), company(NIP2, people=[{"last_name": "\x00"}]),
+                             agent={"hostname": "PC\x00"}))
+    assert errors_of(batch) == {("/companies/0/name", "invalid_characters"),
+                                ("/companies/1/people/0/last_name", "invalid_characters")}
+    assert batch.agent.hostname == "PC"
