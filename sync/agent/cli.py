@@ -92,7 +92,7 @@ def _run(agent: Agent, args, err) -> int:
                 print(f"{path}: no such file", file=err)
                 return EXIT_CONFIG
         for path in args.files:
-            agent.enqueue_path(path, kind=args.kind)
+            agent.enqueue_path(path, kind=args.kind, watched=False)
         deadline = None if args.no_wait else time.time() + agent.config.send_timeout_seconds
         summary = agent.drain(wait_until=deadline)
         if summary.waiting:

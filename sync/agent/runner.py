@@ -126,13 +126,16 @@ class Agent:
 
     # --- scanning -----------------------------------------------------------------------------------
 
-    def enqueue_path(self, path: Path, *, kind: str | None = None) -> int:
-        """Queue what ``path`` holds; a file that cannot be sent goes straight to rejected/. Returns items added."""
+    def enqueue_path(self, path: Path, *, kind: str | None = None, watched: bool = True) -> int:
+        """Queue what ``path`` holds; a file that cannot be sent goes straight to rejected/. Returns items added.
+
+        A refused file of the watched folder is moved to rejected/; one given to ``send`` (``watched=False``)
+        stays where it is and a copy goes there."""
         data = path.read_bytes()
         try:
             uploads = uploads_of(path, data)
         except LocalRejectionError as refusal:
-            self._reject_file(path.name, data, refusal.problem(), source=str(path))
+            self._reject_file(path.name, data, refusal.problem(), source=str(path) if watched else "")
             self.event("file_rejected", f"{path.name}: {refusal.detail}", level="warning", name=path.name,
                        problem=refusal.problem())
             return 0
@@ -141,7 +144,7 @@ class Agent:
             upload_kind = kind or upload.kind
             parts = (upload_kind.encode(), upload.data) if upload.endpoint == "files" else (upload.data,)
             item = self.queue.add(upload.endpoint, upload.data, name=upload.name, kind=upload_kind,
-                                  source=upload.source, digest_parts=parts)
+                                  source=upload.source if watched else "", digest_parts=parts)
             if item is not None:
                 added += 1
         return added
