@@ -280,6 +280,8 @@ class CompanyDashboard:
     groups: list[DueGroup] = field(default_factory=list)
     latest_period: date | None = None
     waiting_for: list[date] = field(default_factory=list)
+    # Unpaid items of months before the latest one: a compact list (details on their month's page).
+    earlier: list[PaymentItem] = field(default_factory=list)
 
     @property
     def company(self) -> Company:
@@ -295,11 +297,11 @@ class CompanyDashboard:
 
     @property
     def items(self) -> list[PaymentItem]:
-        return [item for group in self.groups for item in group.items]
+        return [item for group in self.groups for item in group.items] + self.earlier
 
     @property
     def total_to_pay(self) -> Decimal:
-        return sum((group.total_to_pay for group in self.groups), ZERO)
+        return sum((item.amount for item in self.items if item.to_pay), ZERO)
 
     @property
     def overdue_total(self) -> Decimal:
@@ -313,10 +315,10 @@ class CompanyDashboard:
 def dashboard_for(user, today: date) -> list[CompanyDashboard]:
     """What a client login has to pay, per company, grouped by due date (overdue first). 4 queries.
 
-    Shown per company: every item still to pay, whatever its month (overdue ones carried forward until
-    marked paid), plus all items of the latest approved month (paid ones, refunds, zeros) so that the
-    client sees the month complete and can undo a mark. ``waiting_for`` lists the previous month when the
-    office has not approved anything for it yet.
+    Shown per company: all items of the latest approved month (paid ones, refunds, zeros too) so that the
+    client sees the month complete and can undo a mark, plus any other item still to pay: upcoming ones in
+    the due-date groups, overdue ones of earlier months in ``earlier`` (carried forward until marked paid).
+    ``waiting_for`` lists the previous month when the office has not approved anything for it yet.
     """
     memberships = memberships_of(user)
     financial = [m for m in memberships if m.financial]
@@ -341,7 +343,11 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
         company = membership.company
         items = build_items(company, by_company.get(company.pk, []), marks, today)
         board.latest_period = max((item.period for item in items), default=None)
-        shown = [item for item in items if item.to_pay or item.period == board.latest_period]
+        shown = [item for item in items if item.period == board.latest_period or (
+            item.to_pay and item.due_date is not None and item.due_date >= today)]
+        in_groups = {id(item) for item in shown}
+        board.earlier = sorted((item for item in items if item.to_pay and id(item) not in in_groups),
+                               key=lambda i: (i.period, i.due_date or date.max), reverse=True)
         groups: dict[date | None, DueGroup] = {}
         for item in shown:
             groups.setdefault(item.due_date, DueGroup(item.due_date, today)).items.append(item)

@@ -162,3 +162,15 @@ def test_query_count_does_not_grow_with_history(office_client, cast, page):
         counts.append(sum(1 for q in queries.captured_queries if not q["sql"].startswith("SET search_path")))
     assert counts[0] == counts[1], counts
     assert counts[1] <= 9, counts  # domain, session, user, then the page's own few
+
+
+def test_older_unpaid_months_are_carried_forward_in_a_compact_list(office_client, cast):
+    with schema_context(cast.office_a.schema_name):
+        user = _client_with_history(cast, 3)  # 2024-01..03, nothing marked paid
+        board = dashboard_for(user, today=date(2026, 11, 24))[0]
+    assert board.latest_period == parse_period("2024-03")
+    assert {i.period for i in board.items if i in board.earlier} == {parse_period("2024-01"), parse_period("2024-02")}
+    assert len(board.earlier) == 8 and all(i.overdue for i in board.earlier)
+    html = office_client(cast.office_a, user).get("/client/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert html.count('<li id="item-') == 8
+    assert board.total_to_pay == sum((i.amount for i in board.items), Decimal(0))
