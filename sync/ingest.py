@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients import bulk
+from clients.conflicts import ConflictData, record_conflicts
 from clients.deadlines import statutory_due_date
 from clients.models import (
     MAX_KIND_LENGTH,
@@ -40,6 +41,7 @@ from clients.models import (
     add_months,
     parse_period,
 )
+from clients.rules import approve_on_sync_kinds
 from clients.summaries import queue_summary
 from offices.accounts.models import OfficeSettings
 from sync.batch import Batch, BatchResult, CompanyData, FieldError, PersonData, ZusEntry
@@ -47,6 +49,7 @@ from sync.models import Agent
 
 _FIGURE_POINTER = re.compile(r"^/(companies|payers)/(\d+)/(taxes|zus|statements)/(\d+)(?:/|$)")
 _COPIED_LABEL = "forecast"
+_DATA_KIND = {"tax": "taxes", "zus": "zus", "statement": "statements"}
 
 
 @lru_cache(maxsize=1024)
@@ -91,6 +94,8 @@ class _Ingestion:
         self.result = result
         self.batch_ref = batch_ref
         self.approve = batch.approve or office.approve_on_sync
+        # Office panel's approval rules: data kinds (zus/taxes/statements) approved on every sync.
+        self.approve_kinds = frozenset() if self.approve else approve_on_sync_kinds()
         self.rejected_entries: set[tuple] = set()
 
     # --- refusals ------------------------------------------------------------------------
@@ -170,16 +175,17 @@ class _Ingestion:
     def _basic_data(self, applied) -> set[int]:
         """Basic data and people, only from the company's ``basic_data`` program; ids of changed companies."""
         overwrite = self.office.update_basic_data
-        changed_companies, people_of = [], []
+        changed_companies, people_of, conflicts = [], [], []
         for data, company, _created in applied:
             if not company.enabled or company.source_basic_data != self.program:
                 continue
-            if _merge_basic_data(company, data, overwrite, self.program):
+            if _merge_basic_data(company, data, overwrite, self.program, conflicts):
                 changed_companies.append(company)
             if data.people:
                 people_of.append((company, data.people))
         if changed_companies:
             bulk.update_companies(changed_companies, _BASIC_FIELDS + ["basic_data_program"])
+        record_conflicts(conflicts)  # values not taken are kept for the office to review, never dropped
         return {c.pk for c in changed_companies} | _sync_people(people_of, overwrite)
 
     def _wanted_figures(self, applied) -> tuple[list[_Wanted], dict[int, date]]:
@@ -277,8 +283,8 @@ class _Ingestion:
         new_figures: list[_Wanted] = []
         revisions: list[bulk.NewRevision] = []
         retire: list[int] = []
-        approve = self.approve
         for item in unique.values():
+            approve = self.approve or _DATA_KIND[item.key[2].split(":", 1)[0]] in self.approve_kinds
             figure = live.get(item.key)
             if figure is None:
                 new_figures.append(item)
@@ -307,6 +313,7 @@ class _Ingestion:
         copies = self._copy_zus(applied, unique, live, copy_months)
         figure_ids = bulk.insert_figures([item.key for item in new_figures] + [item.key for item in copies])
         for item in new_figures:
+            approve = self.approve or _DATA_KIND[item.key[2].split(":", 1)[0]] in self.approve_kinds
             revisions.append(bulk.NewRevision(figure_ids[item.key], item.amount, item.due_date, item.label, approve))
             changed.add(item.key[0])
         for item in copies:
@@ -404,7 +411,15 @@ _BASIC_FIELDS = ["name", "regon", "street", "postal_code", "city", "country", "e
                  "zus_payer"]
 
 
-def _merge_basic_data(company: Company, data: CompanyData, overwrite: bool, program: str) -> bool:
+def _merge_basic_data(company: Company, data: CompanyData, overwrite: bool, program: str,
+                      conflicts: list[ConflictData] | None = None) -> bool:
+    """Take the program's basic data into ``company``; True when something changed.
+
+    Blanks are filled. A different value replaces the office's only when ``overwrite`` is on and the office
+    did not edit that field by hand (``Company.office_edited``); otherwise it goes to ``conflicts`` for the
+    office to review (clients.conflicts), never dropped silently.
+    """
+    edited = set(company.office_edited or ())
     incoming = {"name": data.name, "regon": data.regon, "email": data.email, "phone": data.phone}
     if data.address is not None:
         incoming.update(street=data.address.street, postal_code=data.address.postal_code, city=data.address.city,
@@ -417,7 +432,12 @@ def _merge_basic_data(company: Company, data: CompanyData, overwrite: bool, prog
         if not value:
             continue  # an empty value never erases what the office has
         current = getattr(company, field)
-        if current == value or (current and not overwrite and not (field == "country" and current == "PL")):
+        if current == value:
+            continue
+        default_country = field == "country" and current == "PL" and field not in edited
+        if current and not default_country and (not overwrite or field in edited):
+            if conflicts is not None:
+                conflicts.append(ConflictData(company.pk, field, current, value, program))
             continue
         setattr(company, field, value)
         changed = True
