@@ -67,9 +67,10 @@ class Workers:
         self.running: list[Worker] = []
         self.count = 0
 
-    def start(self, name: str | None = None) -> Worker:
+    def start(self, name: str | None = None, queue: str = QUEUE) -> Worker:
+        """A worker on ``queue`` (another queue than the session's worker keeps a test's tasks to itself)."""
         self.count += 1
-        worker = Worker(QUEUE, self.overrides, name or f"w{self.count}").start()
+        worker = Worker(queue, {**self.overrides, "MESSAGING_QUEUE": queue}, name or f"w{self.count}").start()
         self.running.append(worker)
         return worker
 

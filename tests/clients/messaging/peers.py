@@ -66,7 +66,8 @@ class FakeTwilio:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+            # One request per connection: "provider down" must refuse everyone, keep-alive clients too.
+            protocol_version = "HTTP/1.0"
 
             def log_message(self, *args):
                 pass
