@@ -256,6 +256,12 @@ CELERY_BEAT_SCHEDULE["messaging-dispatch-due"] = {
 CELERY_BEAT_SCHEDULE["messaging-payment-reminders"] = {
     "task": "clients.messaging.tasks.remind_all_offices", "schedule": 3600.0}
 # --- end of messaging ---------------------------------------------------------
+# --- Office panel (offices/tasks.py): automatic approval rules, silent-agent alerts -----
+CELERY_BEAT_SCHEDULE["offices-scheduled-approvals"] = {
+    "task": "offices.scheduled_approvals_all_offices", "schedule": 900.0}
+CELERY_BEAT_SCHEDULE["offices-silent-agent-alerts"] = {
+    "task": "offices.silent_agent_alerts_all_offices", "schedule": 3600.0}
+# --- end of office panel ------------------------------------------------------
 
 # --- Agent API ----------------------------------------------------------------
 AGENT_API_MAX_BODY_BYTES = env.int("AGENT_API_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)

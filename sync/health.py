@@ -66,3 +66,40 @@ def silent_agents(now: datetime | None = None, *, only_near_deadline: bool = Tru
     limit = now - SILENCE
     return list(Agent.objects.filter(revoked_at__isnull=True).filter(
         Q(last_seen_at__lt=limit) | Q(last_seen_at__isnull=True, created_at__lt=limit)).order_by("name", "id"))
+
+
+def alert_silent_agents(now: datetime | None = None) -> int:
+    """E-mail the office's administrators about each silent agent, at most once a day per agent.
+
+    Runs in the office's schema (the beat task in ``offices.tasks`` queues it per office). "Once a day"
+    is claimed atomically with ``cache.add`` on a per-office key (the cache is tenant-prefixed), so two
+    workers never send the same alert. Returns the number of agents alerted about.
+    """
+    from django.core.cache import cache
+    from django.core.mail import send_mail
+    from django.utils.translation import gettext as _
+
+    from offices.accounts.models import ADMIN_ROLES, User
+
+    now = now or timezone.now()
+    agents = silent_agents(now)
+    if not agents:
+        return 0
+    recipients = list(User.objects.filter(role__in=ADMIN_ROLES, is_active=True).values_list("email", flat=True))
+    if not recipients:
+        return 0
+    today = timezone.localtime(now).date().isoformat()
+    alerted = 0
+    for agent in agents:
+        if not cache.add(f"silent-agent-alert:{agent.pk}:{today}", 1, timeout=2 * 24 * 3600):
+            continue
+        seen = timezone.localtime(agent.last_seen_at).strftime("%Y-%m-%d %H:%M") if agent.last_seen_at else _("never")
+        send_mail(
+            _("The agent “%(name)s” has stopped sending data") % {"name": agent.name},
+            _("The agent “%(name)s” (computer: %(host)s) was last seen: %(seen)s.\n\nPayment deadlines are close; "
+              "check that the computer with the agent is on and the agent is running. The office panel's "
+              "“Synchronisation health” page shows the details.") % {
+                "name": agent.name, "host": agent.hostname or "—", "seen": seen},
+            None, recipients)
+        alerted += 1
+    return alerted

@@ -52,6 +52,7 @@ from offices.panel.companies_forms import (
     bookkeeper_choices,
     period_or_none,
 )
+from sync import health
 from sync.programs import DATA_KIND_LABELS, PROGRAMS, program_name
 
 TABS = ("taxes", "zus", "statements")
@@ -118,6 +119,8 @@ def _list_context(request, data) -> dict:
 @require_GET
 def companies(request):
     context = _list_context(request, request.GET)
+    # Office administrators see an alert when an agent has been silent before a payment deadline.
+    context["silent_agents"] = health.silent_agents() if request.user.is_office_admin else []
     if is_htmx(request) and request.headers.get("HX-Target") == "company-table":
         return render(request, "offices/panel/companies/_table.html", {**context, "partial": True})
     return render(request, "offices/panel/companies/list.html", context)

@@ -189,7 +189,7 @@ def test_constant_queries_whatever_the_number_of_companies(office_client, cast, 
         _add_companies(30, 100)
     many = _queries(client, params)
     assert few == many, (few, many)
-    assert many <= 9
+    assert many <= 10  # 9, plus one on the days before a deadline (silent-agent banner)
 
 
 def test_pages_of_fifty(office_client, cast):
