@@ -34,6 +34,13 @@ from tests.clients import batches as b
 PASSWORD = "correct-horse-battery-staple"
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Hashing every test password with PBKDF2's 1M iterations would dominate the suite's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass(frozen=True)
 class Cast:
     office_a: Office

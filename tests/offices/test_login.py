@@ -17,7 +17,9 @@ def test_staff_logs_in_on_their_office_host(office_client, cast):
 def test_a_client_logs_in_too(office_client, cast):
     client = office_client(cast.office_a)
     assert _login(client, "bob@example.com").status_code == 302
-    assert client.get("/").status_code == 200
+    home = client.get("/", follow=True)
+    assert home.status_code == 200
+    assert home.redirect_chain[-1][0].startswith("/client/")
 
 
 def test_a_user_of_office_a_cannot_log_in_on_office_b(office_client, cast):
