@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from sync.agents import agent_for_token, touch_agent
 from sync.batch import AgentInfo
 from sync.models import Agent
 
+logger = logging.getLogger("sync.api")
 AUTH_REALM = 'Bearer realm="biurko-agent-api"'
 RATE_WINDOW_SECONDS = 60
 
@@ -67,15 +69,19 @@ class AgentRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // RATE_WINDOW_SECONDS)
         key = f"agent-api:rate:{agent.pk}:{window}"
-        if cache.add(key, 1, timeout=RATE_WINDOW_SECONDS * 2):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.set(key, 1, timeout=RATE_WINDOW_SECONDS * 2)
-                count = 1
         self._wait = RATE_WINDOW_SECONDS - (now % RATE_WINDOW_SECONDS)
+        try:
+            if cache.add(key, 1, timeout=RATE_WINDOW_SECONDS * 2):
+                count = 1
+            else:
+                try:
+                    count = cache.incr(key)
+                except ValueError:  # expired between add() and incr()
+                    cache.set(key, 1, timeout=RATE_WINDOW_SECONDS * 2)
+                    count = 1
+        except Exception:  # noqa: BLE001 - a cache outage must not take the API down: fail open
+            logger.warning("agent API rate limit: cache unavailable, request let through", exc_info=True)
+            return True
         return count <= settings.AGENT_API_RATE_LIMIT_PER_MINUTE
 
     def wait(self):

@@ -7,6 +7,7 @@ from pathlib import Path
 import drf_spectacular_sidecar
 from django.http import FileResponse
 from django.urls import include, path, reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
@@ -22,6 +23,8 @@ ASSETS = {
 
 
 class AgentSchemaView(SpectacularAPIView):
+    http_method_names = ["get", "head"]
+
     def get_exception_handler(self):
         from sync.api.exceptions import api_exception_handler
 
@@ -41,6 +44,7 @@ def schema_view(api_patterns):
 
 class AgentDocsView(SpectacularSwaggerView):
     authentication_classes: list = []
+    http_method_names = ["get", "head"]  # no OPTIONS: its metadata cannot be rendered as the HTML page
 
     def get_exception_handler(self):
         from sync.api.exceptions import api_exception_handler
@@ -63,7 +67,7 @@ class AgentDocsView(SpectacularSwaggerView):
 def docs_asset(request, name: str):
     content_type = ASSETS.get(name)
     if content_type is None:
-        return problem("not_found", "Not found.")
+        return problem("not_found", _("Not found."))
     response = FileResponse(open(SIDECAR_DIR / name, "rb"), content_type=content_type)  # noqa: SIM115
     response["Cache-Control"] = "public, max-age=86400"
     return response

@@ -1,6 +1,7 @@
 """``/api/agent/v1/`` on every office host (included from portal/urls_tenants.py)."""
 
 from django.urls import path, re_path
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from sync.api import views
@@ -28,7 +29,7 @@ _schema_patterns = [pattern for pattern in api_patterns if pattern.name]
 
 @csrf_exempt
 def not_found(request, *args, **kwargs):
-    return problem("not_found", "There is no such endpoint in the agent API v1.")
+    return problem("not_found", _("There is no such endpoint in the agent API v1."))
 
 
 urlpatterns = [

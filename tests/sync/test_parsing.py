@@ -229,7 +229,7 @@ fuzz_company = st.fixed_dictionaries({"nip": st.sampled_from([NIP, NIP2, "123", 
 })
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(fuzz_company | json_values, max_size=4), st.one_of(st.none(), json_values))
 def test_fuzzed_bodies_never_crash_the_parser(companies, payers):
     try:
