@@ -167,3 +167,16 @@ def test_only_the_office_host_decides_the_office(cast, agent_client):
     for office in (cast.office_a, cast.office_b):
         with AgentClient(office, b_token).in_office():
             assert not Company.objects.filter(nip=make_nip(702)).exists()
+
+
+def test_an_unreachable_cache_does_not_take_the_api_down(cast, agent_client, settings):
+    """The rate limit fails open: a real Redis cache on a closed port, every request still served."""
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{_dead_port()}/0",
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }}
+    settings.AGENT_API_RATE_LIMIT_PER_MINUTE = 1
+    client = agent_client(cast.office_a)
+    assert [client.api_get("config").status_code for _ in range(3)] == [200, 200, 200]
