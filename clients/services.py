@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from clients.approval import lock_company
@@ -35,18 +34,6 @@ def companies_visible_to(user) -> QuerySet[Company]:
     if getattr(user, "is_office_staff", False):
         return Company.objects.all()
     return Company.objects.filter(memberships__person__user=user).distinct()
-
-
-def access_company(user, company_id) -> Company:
-    """The company if ``user`` may see it; the same 404 for "missing" and "not yours"."""
-    try:
-        company_id = int(company_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    company = companies_visible_to(user).filter(pk=company_id).first()
-    if company is None:
-        raise Http404
-    return company
 
 
 def approved_figures_for(company: Company, period: date | None = None) -> QuerySet[Revision]:

@@ -7,10 +7,10 @@ from django.http import Http404
 from django.utils import translation
 from django_tenants.utils import schema_context
 
+from clients.access import access_company
 from clients.approval import approve_company, approve_company_period, approve_revision
 from clients.models import ApprovalLog, Figure, Revision, RevisionState, parse_period
 from clients.services import (
-    access_company,
     approved_figures_for,
     approved_periods_for,
     companies_visible_to,
