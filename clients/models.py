@@ -213,6 +213,8 @@ class Figure(models.Model):
             models.UniqueConstraint(fields=["company", "period", "kind", "payer_key"], name="figure_key_unique"),
             models.CheckConstraint(condition=Q(period__day=1), name="figure_period_first_day"),
         ]
+        # Office panel: "companies without data for a month" and exports of one month read figures by period.
+        indexes = [models.Index(fields=["period", "company"], name="figure_period_company")]
 
     def __str__(self):
         payer = f" [{self.payer_key}]" if self.payer_key else ""
