@@ -9,6 +9,7 @@ because the provider rejected our credentials (``credentials``).
 import logging
 import smtplib
 import threading
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -56,6 +57,9 @@ class Transport:
 # --- SMS (Twilio) -----------------------------------------------------------------------------------
 
 _local = threading.local()
+# twilio's HTTP client logs every request's headers at INFO: keep that to warnings.
+_twilio_http_log = logging.getLogger("clients.messaging.twilio_http")
+_twilio_http_log.setLevel(logging.WARNING)
 
 
 def twilio_client():
@@ -67,7 +71,7 @@ def twilio_client():
     cached = getattr(_local, "twilio", None)
     if cached is None or cached[0] != key:
         timeout = getattr(settings, "TWILIO_TIMEOUT", TWILIO_TIMEOUT_SECONDS)
-        client = Client(key[0], key[1], http_client=TwilioHttpClient(timeout=timeout))
+        client = Client(key[0], key[1], http_client=TwilioHttpClient(timeout=timeout, logger=_twilio_http_log))
         client.api.base_url = key[2].rstrip("/")
         _local.twilio = cached = (key, client)
     return cached[1]
@@ -163,13 +167,27 @@ def message_id_header(message: Message) -> str:
     return f"<biurko.{connection.schema_name}.{message.pk}@{settings.BASE_DOMAIN}>"
 
 
+_pdf_cache: OrderedDict = OrderedDict()
+_PDF_CACHE_SIZE = 16
+
+
 def month_pdf(message: Message) -> tuple[str, bytes] | None:
-    """The month's PDF for a summary or correction (None when the PDF module is not there)."""
+    """The month's PDF for a summary or correction (None when the PDF module is not there).
+
+    Rendering costs about half a second (WeasyPrint), so the people of one company share it: the last
+    few PDFs are kept per worker process, keyed by the approved revisions the message is about.
+    """
     try:
         from clients.pdf import month_pdf_filename, render_month_pdf
     except ImportError:
         return None
-    return month_pdf_filename(message.company, message.period), render_month_pdf(message.company, message.period)
+    key = (connection.schema_name, message.company_id, message.period, tuple(sorted(message.revision_ids)))
+    if key not in _pdf_cache:
+        _pdf_cache[key] = render_month_pdf(message.company, message.period)
+        while len(_pdf_cache) > _PDF_CACHE_SIZE:
+            _pdf_cache.popitem(last=False)
+    _pdf_cache.move_to_end(key)
+    return month_pdf_filename(message.company, message.period), _pdf_cache[key]
 
 
 class Email(Transport):
