@@ -51,6 +51,7 @@ from offices.panel.companies_forms import (
     SourcesForm,
     bookkeeper_choices,
     period_or_none,
+    source_choices,
 )
 from sync import health
 from sync.programs import DATA_KIND_LABELS, PROGRAMS, program_name
@@ -112,6 +113,7 @@ def _list_context(request, data) -> dict:
     page = Paginator(rows, PER_PAGE).get_page(data.get("page"))
     query = {key: value for key, value in data.items() if key not in ("page", "csrfmiddlewaretoken") and value}
     return {"form": form, "page": page, "companies": list(page.object_list), "query": urlencode(query),
+            "companies_url": reverse("panel:companies"),
             "filtered": bool(query), "list_url": f"{reverse('panel:companies')}?{urlencode(query)}"
             if query else reverse("panel:companies")}
 
@@ -211,7 +213,8 @@ def _page_context(request, company: Company, **extra) -> dict:
     context.update({
         "people": [(link, mask_pesel(link.person.pesel)) for link in people],
         "sources": _source_rows(company, context["month"]),
-        "sources_form": SourcesForm(initial={kind: company.source_for(kind) or "" for kind in SOURCE_KINDS}),
+        # Selects are written out in the template (Django's widget templates cost ~5 ms per select here).
+        "source_choices": source_choices(), "assigned_id": str(company.assigned_to_id or ""),
         "conflicts": review.open_conflicts(company),
         "audit": review.company_audit(company),
         "assign_form": AssignForm(initial={"bookkeeper": company.assigned_to_id or ""})
