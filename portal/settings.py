@@ -70,6 +70,8 @@ AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "portal.middleware.RequestIdMiddleware",
+    # Agent API errors raised before or around routing (unknown host, database down) become problem+json.
+    "sync.api.middleware.AgentApiErrorMiddleware",
     "portal.health.HealthCheckMiddleware",
     "offices.middleware.OfficeHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -185,7 +187,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", PRODUCTION) else None
+# Behind a TLS-terminating proxy we trust its X-Forwarded-Proto and X-Forwarded-For (client IP).
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", PRODUCTION)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", PRODUCTION)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
@@ -249,7 +253,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Agent API (sync/tasks.py): expired Idempotency-Key records, per office.
+    "sync-cleanup-idempotency-records": {
+        "task": "sync.cleanup_idempotency_records_all_offices", "schedule": 3600.0},
+}
 # --- Messaging (clients.messaging, docs/messaging.md): the outbox's beat -------
 CELERY_BEAT_SCHEDULE["messaging-dispatch-due"] = {
     "task": "clients.messaging.tasks.dispatch_all_offices", "schedule": 30.0}
@@ -266,6 +274,9 @@ CELERY_BEAT_SCHEDULE["offices-silent-agent-alerts"] = {
 # --- Agent API ----------------------------------------------------------------
 AGENT_API_MAX_BODY_BYTES = env.int("AGENT_API_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
 AGENT_API_RATE_LIMIT_PER_MINUTE = env.int("AGENT_API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+# Idempotency-Key records are kept at least 24 h (the spec); an in-flight claim older than this is taken over.
+AGENT_API_IDEMPOTENCY_TTL_HOURS = env.int("AGENT_API_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
+AGENT_API_IDEMPOTENCY_STALE_MINUTES = env.int("AGENT_API_IDEMPOTENCY_STALE_MINUTES", 15, minimum=1)
 # Uploads are handled by our own size check; Django's own cap must not be lower.
 DATA_UPLOAD_MAX_MEMORY_SIZE = AGENT_API_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
