@@ -17,6 +17,7 @@ so each company is applied atomically and a refused company changes nothing.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,10 +25,12 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
 
 from clients import bulk
 from clients.conflicts import ConflictData, record_conflicts
@@ -46,6 +49,8 @@ from clients.summaries import queue_summary
 from offices.accounts.models import OfficeSettings
 from sync.batch import Batch, BatchResult, CompanyData, FieldError, PersonData, ZusEntry
 from sync.models import Agent
+
+logger = logging.getLogger(__name__)
 
 _FIGURE_POINTER = re.compile(r"^/(companies|payers)/(\d+)/(taxes|zus|statements)/(\d+)(?:/|$)")
 _COPIED_LABEL = "forecast"
@@ -186,7 +191,11 @@ class _Ingestion:
         if changed_companies:
             bulk.update_companies(changed_companies, _BASIC_FIELDS + ["basic_data_program"])
         record_conflicts(conflicts)  # values not taken are kept for the office to review, never dropped
-        return {c.pk for c in changed_companies} | _sync_people(people_of, overwrite)
+        new_people: list[Person] = []
+        changed_people = _sync_people(people_of, overwrite, created=new_people)
+        if self.office.send_activation:
+            invite_on_commit([person.pk for person in new_people if person.pk and person.email])
+        return {c.pk for c in changed_companies} | changed_people
 
     def _wanted_figures(self, applied) -> tuple[list[_Wanted], dict[int, date]]:
         program, figures = self.program, self.result.figures
@@ -449,10 +458,12 @@ def _merge_basic_data(company: Company, data: CompanyData, overwrite: bool, prog
 _PERSON_FIELDS = ["first_name", "last_name", "pesel", "nip", "email", "phone"]
 
 
-def _sync_people(people_of: list[tuple[Company, tuple[PersonData, ...]]], overwrite: bool) -> set[int]:
+def _sync_people(people_of: list[tuple[Company, tuple[PersonData, ...]]], overwrite: bool,
+                 created: list[Person] | None = None) -> set[int]:
     """Match people by PESEL, then NIP, then name within the company; create and link the rest.
 
-    A constant number of queries for the whole batch. Returns the ids of companies whose people changed.
+    A constant number of queries for the whole batch. Returns the ids of companies whose people changed;
+    the people it created are appended to ``created``.
     """
     if not people_of:
         return set()
@@ -509,6 +520,8 @@ def _sync_people(people_of: list[tuple[Company, tuple[PersonData, ...]]], overwr
     if new_people:
         # Another sync may create the same PESEL meanwhile: take its row instead of failing.
         Person.objects.bulk_create(new_people, update_conflicts=True, unique_fields=["pesel"], update_fields=["pesel"])
+        if created is not None:
+            created.extend(new_people)
     if changed_people:
         Person.objects.bulk_update(list(changed_people.values()), _PERSON_FIELDS)
     if new_links:
@@ -518,6 +531,35 @@ def _sync_people(people_of: list[tuple[Company, tuple[PersonData, ...]]], overwr
     if changed_links:
         CompanyPerson.objects.bulk_update(changed_links, ["role"])
     return changed_companies
+
+
+def invite_on_commit(person_ids: list[int]) -> None:
+    """After the batch commits: an invitation (activation e-mail) to each of these new people who has an
+    e-mail address and still no login (``OfficeSettings.send_activation``).
+
+    Each person in a transaction of its own with the row locked; the invitation gives the person a login,
+    so a person invited meanwhile (a concurrent sync of the same PESEL, the panel's button) is skipped and
+    nobody is invited twice. A re-sent batch creates nobody, so it invites nobody.
+    """
+    if not person_ids:
+        return
+    schema = connection.schema_name
+
+    def invite():
+        from clients.messaging.services import queue_invitation
+
+        with schema_context(schema):
+            for person_id in person_ids:
+                try:
+                    with transaction.atomic():
+                        person = (Person.objects.select_for_update().filter(pk=person_id, user__isnull=True)
+                                  .exclude(email="").first())
+                        if person is not None:
+                            queue_invitation(person)
+                except ValidationError as error:  # e.g. the address belongs to a staff login of the office
+                    logger.warning("no invitation for person %s: %s", person_id, "; ".join(error.messages))
+
+    transaction.on_commit(invite)
 
 
 def _merge_person(person: Person, data: PersonData, overwrite: bool) -> bool:

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from offices.panel import companies, eventlog, export, health, rules, upload, views
+from offices.panel import companies, eventlog, export, health, messages, rules, upload, views
 from offices.panel.access import admin_required, staff_required
 
 app_name = "panel"
@@ -41,6 +41,16 @@ urlpatterns = [
     staff("companies/<int:company_id>/basic/", companies.company_basic, "company_basic"),
     staff("companies/<int:company_id>/conflicts/<int:conflict_id>/", companies.company_conflict,
           "company_conflict"),
+    # --- Messaging: delivery log, undo, nudge, invitations, bulk summaries (offices/panel/messages.py) ---
+    staff("companies/<int:company_id>/messages/", messages.company_messages, "company_messages"),
+    staff("companies/<int:company_id>/messages/cancel/", messages.company_messages_cancel,
+          "company_messages_cancel"),
+    staff("companies/<int:company_id>/messages/nudge/", messages.company_messages_nudge, "company_messages_nudge"),
+    staff("companies/<int:company_id>/people/<int:person_id>/invite/", messages.company_person_invite,
+          "company_person_invite"),
+    staff("messages/send/", messages.send_page, "messages_send"),
+    admin("messages/settings/", messages.messaging_settings, "messages_settings"),
+    admin("messages/settings/resume-sms/", messages.messaging_resume_sms, "messages_resume_sms"),
     admin("approval-rules/", rules.approval_rules, "approval_rules"),
     staff("events/", eventlog.events, "events"),
     admin("events/error-reports/<int:report_id>/", eventlog.error_report, "error_report"),
