@@ -559,7 +559,8 @@ def invite_on_commit(person_ids: list[int]) -> None:
                 except ValidationError as error:  # e.g. the address belongs to a staff login of the office
                     logger.warning("no invitation for person %s: %s", person_id, "; ".join(error.messages))
 
-    transaction.on_commit(invite)
+    # robust: the batch is committed whatever happens here; a failure is logged, never the agent's 500.
+    transaction.on_commit(invite, robust=True)
 
 
 def _merge_person(person: Person, data: PersonData, overwrite: bool) -> bool:
