@@ -143,6 +143,16 @@ def cast(db) -> Cast:
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Code called directly by tests (services, parsers) speaks English, so assertions read the msgids;
+    requests still choose their language through LocaleMiddleware (Polish by default)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _back_to_public_schema():
     """Each test starts (and leaves) the connection on the public schema."""
     yield
