@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from clients.models import Company, Revision, RevisionState
 from offices.accounts.models import OfficeSettings
@@ -151,7 +152,8 @@ def test_unknown_company_is_created_only_when_ticked(office_client, cast, media,
 ])
 def test_a_malformed_or_hostile_file_is_refused_with_the_importers_message(office_client, cast, media, name, data,
                                                                            code):
-    with pytest.raises(ExchangeFileError) as expected:
+    # The page speaks Polish (the default), so the expected message is the Polish one too.
+    with translation.override("pl"), pytest.raises(ExchangeFileError) as expected:
         detect_and_parse(data, filename=name)
     client = office_client(cast.office_a, cast.alice)
     with in_office(cast.office_a):
