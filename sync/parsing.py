@@ -294,6 +294,20 @@ class _Collector:
         self.errors.append(FieldError(pointer, bad.code, str(bad.detail)))
 
 
+def _due_date_and_label(raw: dict, errors: _Collector, sub: str) -> tuple:
+    """The optional ``due_date`` and ``label`` that taxes and ZUS entries share."""
+    due = label = None
+    try:
+        due = optional_date(raw.get("due_date"), "due_date")
+    except _Bad as bad:
+        errors.add(bad, sub)
+    try:
+        label = choice(raw.get("label"), "label", FIGURE_LABELS, "declaration", allowed=LABEL_SET)
+    except _Bad as bad:
+        errors.add(bad, sub)
+    return due, label
+
+
 def _tax_entry_checked(raw, index: int, errors: _Collector, sub: str) -> TaxEntry | None:
     if type(raw) is not dict:
         errors.add(_bad_type("", _("an object"), raw), sub)
@@ -313,14 +327,7 @@ def _tax_entry_checked(raw, index: int, errors: _Collector, sub: str) -> TaxEntr
         value = amount(value, "amount")
     except _Bad as bad:
         errors.add(bad, sub)
-    try:
-        due = optional_date(raw.get("due_date"), "due_date")
-    except _Bad as bad:
-        errors.add(bad, sub)
-    try:
-        label = choice(raw.get("label"), "label", FIGURE_LABELS, "declaration", allowed=LABEL_SET)
-    except _Bad as bad:
-        errors.add(bad, sub)
+    due, label = _due_date_and_label(raw, errors, sub)
     if len(errors.errors) != count:
         return None
     return TaxEntry(index=index, period=entry_period, type=tax_type, amount=value, due_date=due, label=label)
@@ -355,14 +362,7 @@ def _zus_entry_checked(raw, index: int, errors: _Collector, sub: str, payer: tup
                 parts[name] = amount(value, name)
             except _Bad as bad:
                 errors.add(bad, sub)
-    try:
-        due = optional_date(raw.get("due_date"), "due_date")
-    except _Bad as bad:
-        errors.add(bad, sub)
-    try:
-        label = choice(raw.get("label"), "label", FIGURE_LABELS, "declaration", allowed=LABEL_SET)
-    except _Bad as bad:
-        errors.add(bad, sub)
+    due, label = _due_date_and_label(raw, errors, sub)
     if len(errors.errors) != count:
         return None
     return ZusEntry(index=index, period=entry_period, payer_pesel=payer_pesel, payer_nip=payer_nip, due_date=due,
