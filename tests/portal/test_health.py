@@ -19,10 +19,12 @@ def test_healthz_answers_on_any_host_for_load_balancers(client, db):
 
 @pytest.fixture
 def unreachable_broker():
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    # broker_write_url is what connection_for_write() uses; it is fixed once a broker URL was configured.
+    original = (app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_transport_options)
+    app.conf.broker_url = app.conf.broker_write_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    app.conf.broker_transport_options = {}
     yield
-    app.conf.broker_url = original
+    app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_transport_options = original
 
 
 def test_healthz_is_503_when_the_broker_is_unreachable(public_client, unreachable_broker, caplog):
