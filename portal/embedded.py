@@ -52,6 +52,9 @@ def start_embedded_database(data_dir: Path) -> EmbeddedDatabase:
     with psycopg.connect(database.conninfo("postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-            logger.info("created embedded database %s in %s", DATABASE_NAME, data_dir)
+            try:
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+                logger.info("created embedded database %s in %s", DATABASE_NAME, data_dir)
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                pass  # another process starting at the same moment created it first
     return database
