@@ -294,6 +294,24 @@ class _Collector:
         self.errors.append(FieldError(pointer, bad.code, str(bad.detail)))
 
 
+def _entry_start(raw, errors: _Collector, sub: str) -> tuple[int, str | None] | None:
+    """What every monthly entry checks first: it is an object with a valid ``period``.
+
+    Returns the error count before the entry (so the caller can tell whether the entry added any)
+    and the period (None when invalid), or None when the entry is not an object at all.
+    """
+    if type(raw) is not dict:
+        errors.add(_bad_type("", _("an object"), raw), sub)
+        return None
+    count = len(errors.errors)
+    entry_period = None
+    try:
+        entry_period = period(raw.get("period"))
+    except _Bad as bad:
+        errors.add(bad, sub)
+    return count, entry_period
+
+
 def _due_date_and_label(raw: dict, errors: _Collector, sub: str) -> tuple:
     """The optional ``due_date`` and ``label`` that taxes and ZUS entries share."""
     due = label = None
@@ -309,14 +327,10 @@ def _due_date_and_label(raw: dict, errors: _Collector, sub: str) -> tuple:
 
 
 def _tax_entry_checked(raw, index: int, errors: _Collector, sub: str) -> TaxEntry | None:
-    if type(raw) is not dict:
-        errors.add(_bad_type("", _("an object"), raw), sub)
+    start = _entry_start(raw, errors, sub)
+    if start is None:
         return None
-    count = len(errors.errors)
-    try:
-        entry_period = period(raw.get("period"))
-    except _Bad as bad:
-        errors.add(bad, sub)
+    count, entry_period = start
     tax_type = raw.get("type")
     if not (type(tax_type) is str and tax_type in TAX_TYPE_SET):
         errors.add(_required("type") if tax_type is None else _bad_choice("type", tax_type, TAX_TYPES), sub)
@@ -336,14 +350,10 @@ def _tax_entry_checked(raw, index: int, errors: _Collector, sub: str) -> TaxEntr
 def _zus_entry_checked(raw, index: int, errors: _Collector, sub: str, payer: tuple[str | None, str | None] | None = None
                ) -> ZusEntry | None:
     """One ZUS entry; ``payer`` given for top-level ``payers`` (their entries carry no ``payer`` member)."""
-    if type(raw) is not dict:
-        errors.add(_bad_type("", _("an object"), raw), sub)
+    start = _entry_start(raw, errors, sub)
+    if start is None:
         return None
-    count = len(errors.errors)
-    try:
-        entry_period = period(raw.get("period"))
-    except _Bad as bad:
-        errors.add(bad, sub)
+    count, entry_period = start
     payer_pesel = payer_nip = None
     if payer is not None:
         payer_pesel, payer_nip = payer
@@ -378,14 +388,10 @@ def _payer_ids(raw: dict, prefix: str) -> tuple[str | None, str | None]:
 
 
 def _statement_entry_checked(raw, index: int, errors: _Collector, sub: str) -> StatementEntry | None:
-    if type(raw) is not dict:
-        errors.add(_bad_type("", _("an object"), raw), sub)
+    start = _entry_start(raw, errors, sub)
+    if start is None:
         return None
-    count = len(errors.errors)
-    try:
-        entry_period = period(raw.get("period"))
-    except _Bad as bad:
-        errors.add(bad, sub)
+    count, entry_period = start
     parts = {}
     for name in STATEMENT_PARTS:
         value = raw.get(name)
