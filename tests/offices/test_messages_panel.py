@@ -14,8 +14,8 @@ from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose,
 from clients.models import Company, Person, parse_period
 from clients.self_service import mark_paid
 from clients.summaries import queue_summary
+from clients.unpaid import unpaid_items
 from offices.accounts.models import OfficeSettings
-from offices.panel.messages import _unpaid_items
 from sync.agents import create_agent
 from sync.ingest import apply_batch
 from tests.clients import batches as b
@@ -106,7 +106,7 @@ def test_log_shows_channel_status_reason_seen_and_paid(office_client, cast, reac
         Message.objects.filter(pk=sms.pk).update(status=Status.FAILED, error_code="21211",
                                                  reason="Invalid 'To' phone number")
         type(cast.carol).objects.filter(pk=cast.carol.pk).update(last_login=sent_at + datetime.timedelta(hours=1))
-        vat = next(item for item in _unpaid_items(cast.company_y, JAN, timezone.localdate())
+        vat = next(item for item in unpaid_items(cast.company_y, timezone.localdate(), period=JAN)
                    if item.tax_type == "VAT-7")
         mark_paid(vat, by=cast.carol)
     response = office_client(cast.office_a, bookkeeper).get(log_url(cast.company_y))
@@ -188,7 +188,7 @@ def test_nudge_reminds_the_unpaid_once_a_day(office_client, cast, reachable, boo
 
 def test_nudge_with_everything_paid_queues_nothing(office_client, cast, reachable):
     with in_office(cast.office_a):
-        for item in _unpaid_items(cast.company_y, JAN, timezone.localdate()):
+        for item in unpaid_items(cast.company_y, timezone.localdate(), period=JAN):
             mark_paid(item, by=cast.carol)
     response = office_client(cast.office_a, cast.alice).post(
         f"/panel/companies/{cast.company_y.pk}/messages/nudge/", {"period": "2026-01"}, follow=True)
