@@ -9,12 +9,13 @@ import time
 import pytest
 from django.utils import timezone
 
+from clients.dashboard import dashboard_for
 from clients.messaging import services
 from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose, Status
 from clients.models import Company, Person, parse_period
 from clients.self_service import mark_paid
 from clients.summaries import queue_summary
-from clients.unpaid import unpaid_items
+from clients.unpaid import payment_items, unpaid_items
 from offices.accounts.models import OfficeSettings
 from sync.agents import create_agent
 from sync.ingest import apply_batch
@@ -373,3 +374,36 @@ def test_resend_invitation_refusals(office_client, cast, reachable):
     assert client.get(f"/panel/companies/{cast.company_y.pk}/people/{carol_person.pk}/invite/").status_code == 405
     with in_office(cast.office_a):
         assert not Message.objects.filter(purpose=Purpose.INVITATION).exists()
+
+
+# --- One read model of unpaid items -------------------------------------------------------------------
+
+
+def test_dashboard_reminders_and_nudge_agree_on_the_unpaid_items(cast, reachable):
+    today = timezone.localdate()
+    with in_office(cast.office_a):
+        items = payment_items(cast.company_y, today, period=JAN)
+        vat = next(item for item in items if item.tax_type == "VAT-7")
+        mark_paid(vat, by=cast.carol)
+        unpaid = {item.figure_id for item in unpaid_items(cast.company_y, today, period=JAN)}
+        assert unpaid and vat.figure_id not in unpaid
+        assert unpaid == {item.figure_id for item in items if item.to_pay and item is not vat}
+        # the client's dashboard
+        board = next(board for board in dashboard_for(cast.carol, today) if board.company == cast.company_y)
+        assert {item.figure_id for item in board.items if item.to_pay and item.period == JAN} == unpaid
+        # the panel's nudge
+        nudge = services.queue_nudge(cast.company_y, JAN, today)
+        assert nudge.unpaid == len(unpaid) and nudge.queued
+        assert all(set(message.revision_ids) == unpaid for message in nudge.queued)
+        # the payment reminders, a few days before the first due date
+        first_due = min(item.due_date for item in items if item.figure_id in unpaid)
+        OfficeSettings.objects.filter(singleton=1).update(reminder_days=[3])
+        reminders = [m for m in services.queue_reminders(first_due - datetime.timedelta(days=3))
+                     if m.company_id == cast.company_y.pk]
+        due_then = {item.figure_id for item in items if item.figure_id in unpaid and item.due_date == first_due}
+        assert reminders and all(set(message.revision_ids) == due_then for message in reminders)
+        # once everything is paid, nothing is due any more for any of them
+        for item in unpaid_items(cast.company_y, today, period=JAN):
+            mark_paid(item, by=cast.carol)
+        assert unpaid_items(cast.company_y, today, period=JAN) == []
+        assert not any(services.reminder_still_due(message) for message in nudge.queued + reminders)
