@@ -8,7 +8,8 @@ the broker once that transaction commits (docs/messaging.md).
 - ``cancel_summary(company, period)``: undo within the office's undo window;
 - ``queue_reminders(today)``: payment reminders N days before the due dates; ``queue_nudge(company,
   period)``: the panel's one-click reminder about a month's unpaid items (both read ``clients.unpaid``);
-- ``queue_invitation(person, url)``, ``queue_office_alert(kind, ...)``;
+- ``queue_invitation(person, url)`` (a client), ``queue_staff_invitation(user)`` (a staff login),
+  ``queue_office_alert(kind, ...)``;
 - ``delivery_log(company, period)``: what was sent to whom, for the panel.
 """
 
@@ -36,6 +37,7 @@ from clients.messaging.models import (
 )
 from clients.models import Company, CompanyPerson, Figure, Person, PersonRole, add_months
 from clients.unpaid import unpaid_items
+from offices.accounts.activation import activation_url
 from offices.accounts.models import ADMIN_ROLES, OfficeSettings, User
 
 logger = logging.getLogger(__name__)
@@ -456,6 +458,27 @@ def queue_invitation(person: Person, url: str | None = None) -> Message | None:
                                recipient=address, subject=rendered.subject, body=rendered.body, html=rendered.html,
                                send_at=timezone.now())])
     return created[0] if created else Message.objects.filter(dedup_key=key).first()
+
+
+@transaction.atomic
+def queue_staff_invitation(user: User, *, invited_by: User | None = None) -> Message:
+    """An e-mail to a staff login of the office with the link where they set their password.
+
+    Each call is a new invitation (a resend is asked for explicitly; the panel refuses it once the login is
+    active): the de-duplication key counts the invitations this address already has.
+    """
+    office = current_office()
+    address = user.email.strip().lower()
+    earlier = Message.objects.filter(purpose=Purpose.INVITATION, person__isnull=True, recipient=address).count()
+    url = activation_url(office, user)
+    context = {"office": office, "user": user, "invited_by": invited_by, "role": user.get_role_display(),
+               "activation_url": url}
+    rendered = render(Channel.EMAIL, "staff_invitation", context)
+    key = dedup_key(Purpose.INVITATION, "staff", user.pk, earlier)
+    created = _create([Message(dedup_key=key, purpose=Purpose.INVITATION, channel=Channel.EMAIL, recipient=address,
+                               subject=rendered.subject, body=rendered.body, html=rendered.html,
+                               send_at=timezone.now())])
+    return created[0] if created else Message.objects.get(dedup_key=key)
 
 
 @transaction.atomic
