@@ -19,6 +19,7 @@ from clients.unpaid import payment_items, unpaid_items
 from offices.accounts.models import OfficeSettings
 from sync.agents import create_agent
 from sync.ingest import apply_batch
+from sync.ingest_people import invite_on_commit
 from tests.clients import batches as b
 from tests.conftest import PESEL_BOB, PESEL_CAROL
 from tests.offices.panel_support import admin_user, bookkeeper, in_office  # noqa: F401
@@ -311,8 +312,6 @@ def test_sync_invites_new_people_once_when_the_office_says_so(cast, django_captu
             apply_batch(b.batch(data), agent)
         run(callbacks)
         # and a hook run twice for the same person (a concurrent sync) invites once
-        from sync.ingest import invite_on_commit
-
         with django_capture_on_commit_callbacks() as callbacks:
             invite_on_commit([person.pk])
         run(callbacks)
