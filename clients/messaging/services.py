@@ -18,6 +18,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
 from django.db.models import Q
@@ -25,6 +26,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from clients.activation import current_office as office_of_schema
+from clients.activation import invite_person
 from clients.messaging import content, gsm
 from clients.messaging.models import (
     SENT_STATUSES,
@@ -52,8 +55,6 @@ UNSUBSCRIBE_SALT = "clients.messaging.unsubscribe"
 
 
 def current_office():
-    from clients.activation import current_office as office_of_schema
-
     return office_of_schema()
 
 
@@ -65,8 +66,6 @@ def portal_url(path: str = "/") -> str:
 
 def sms_disabled_reason() -> str:
     """Why no SMS can leave this office now ('' when SMS works)."""
-    from django.conf import settings
-
     if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
         return "SMS is disabled: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set."
     state = OfficeMessaging.load()
@@ -128,8 +127,6 @@ class Rendered:
 
 def render(channel: str, name: str, context: dict, *, sms_unicode: bool = False) -> Rendered:
     """Text of a message from ``templates/sms/{name}.txt`` or ``templates/emails/{name}-*``."""
-    from django.conf import settings
-
     with translation.override(settings.LANGUAGE_CODE):
         if channel == Channel.SMS:
             sms = gsm.prepare(render_to_string(f"sms/{name}.txt", context), unicode=sms_unicode)
@@ -145,8 +142,6 @@ def render(channel: str, name: str, context: dict, *, sms_unicode: bool = False)
 
 def messaging_queue() -> str | None:
     """The broker queue of the send tasks (None: Celery's default; tests use their own)."""
-    from django.conf import settings
-
     return getattr(settings, "MESSAGING_QUEUE", None)
 
 
@@ -445,8 +440,6 @@ def reminder_still_due(message: Message) -> bool:
 def queue_invitation(person: Person, url: str | None = None) -> Message | None:
     """An e-mail with the person's activation link (``clients.activation.invite_person`` when no url)."""
     if url is None:
-        from clients.activation import invite_person
-
         url = invite_person(person)
     address = (person.email or "").strip().lower()
     if not address:
