@@ -40,7 +40,8 @@ def by_on_sync_rule(f, cast):
 
 def by_scheduled_rule(f, cast):
     apply_batch(_changed_vat(f.company), None)
-    # a scheduled run approves every company's pending taxes: keep the shared (committed) companies out of it
+    # A scheduled run approves every enabled company of the office; this office's data is committed and
+    # shared with later tests (the cast's pending values), so only this test's company takes part.
     others = list(Company.objects.filter(enabled=True).exclude(pk=f.company.pk).values_list("pk", flat=True))
     Company.objects.filter(pk__in=others).update(enabled=False)
     try:
