@@ -19,16 +19,14 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core import signing
 from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 
-from clients.activation import current_office as office_of_schema
 from clients.activation import invite_person
 from clients.messaging import content, gsm
+from clients.messaging.links import current_office, portal_url, unsubscribe_url
 from clients.messaging.models import (
     SENT_STATUSES,
     Channel,
@@ -48,20 +46,9 @@ logger = logging.getLogger(__name__)
 SUMMARY_PURPOSES = (Purpose.SUMMARY, Purpose.CORRECTION)
 #: Reminders go out from this local hour on (never at midnight when the beat first sees the day).
 REMINDER_HOUR = 9
-UNSUBSCRIBE_SALT = "clients.messaging.unsubscribe"
 
 
 # --- the office ------------------------------------------------------------------------------------
-
-
-def current_office():
-    return office_of_schema()
-
-
-def portal_url(path: str = "/") -> str:
-    from offices.provisioning import office_url
-
-    return office_url(current_office().slug, path)
 
 
 def sms_disabled_reason() -> str:
@@ -89,25 +76,6 @@ def shift_out_of_quiet_hours(moment: datetime.datetime, office_settings: OfficeS
     end = office_settings.quiet_hours_end
     day = local.date() if local.time().replace(tzinfo=None) < end else local.date() + datetime.timedelta(days=1)
     return timezone.make_aware(datetime.datetime.combine(day, end))
-
-
-def unsubscribe_token(person: Person) -> str:
-    return signing.dumps({"p": person.pk, "s": connection.schema_name}, salt=UNSUBSCRIBE_SALT, compress=True)
-
-
-def person_from_unsubscribe_token(token: str) -> Person | None:
-    """The person of a valid token of *this* office (a token of another office is refused)."""
-    try:
-        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        return None
-    if not isinstance(data, dict) or data.get("s") != connection.schema_name:
-        return None
-    return Person.objects.filter(pk=data.get("p")).first()
-
-
-def unsubscribe_url(person: Person) -> str:
-    return portal_url(reverse("messaging:unsubscribe", kwargs={"token": unsubscribe_token(person)}))
 
 
 @transaction.atomic
