@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+import segno
 from django.utils.translation import gettext as _
 from stdnum import iban
 from stdnum.exceptions import ValidationError as StdnumError
@@ -359,8 +360,6 @@ def payment_qr_payload(*, account: str, amount: Decimal | int | str, name: str, 
 
 def payment_qr_code(payload: str):
     """The segno QR code of a payload: byte mode in UTF-8 (as ZBP asks), error correction level M."""
-    import segno
-
     # Without mode="byte" segno could pick Kanji or ISO-8859-1 for some texts; banks expect UTF-8 bytes.
     return segno.make_qr(payload, error="m", mode="byte", encoding="utf-8")
 

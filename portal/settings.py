@@ -277,6 +277,13 @@ AGENT_API_RATE_LIMIT_PER_MINUTE = env.int("AGENT_API_RATE_LIMIT_PER_MINUTE", 600
 # Idempotency-Key records are kept at least 24 h (the spec); an in-flight claim older than this is taken over.
 AGENT_API_IDEMPOTENCY_TTL_HOURS = env.int("AGENT_API_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
 AGENT_API_IDEMPOTENCY_STALE_MINUTES = env.int("AGENT_API_IDEMPOTENCY_STALE_MINUTES", 15, minimum=1)
+# Exchange files (JPK, KEDU) uploaded in the panel or posted to `POST files` (sync/importers).
+EXCHANGE_FILE_MAX_BYTES = env.int("EXCHANGE_FILE_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
+# Above this size the XSD check is skipped with a warning (it costs CPU time, not memory).
+EXCHANGE_FILE_XSD_MAX_BYTES = env.int("EXCHANGE_FILE_XSD_MAX_BYTES", 32 * 1024 * 1024, minimum=0)
+EXCHANGE_ZIP_MAX_MEMBERS = env.int("EXCHANGE_ZIP_MAX_MEMBERS", 200, minimum=1)
+EXCHANGE_ZIP_MAX_TOTAL_BYTES = env.int("EXCHANGE_ZIP_MAX_TOTAL_BYTES", 256 * 1024 * 1024, minimum=1024)
+EXCHANGE_ZIP_MAX_RATIO = env.int("EXCHANGE_ZIP_MAX_RATIO", 200, minimum=1)  # uncompressed / compressed, per member
 # Uploads are handled by our own size check; Django's own cap must not be lower.
 DATA_UPLOAD_MAX_MEMORY_SIZE = AGENT_API_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000

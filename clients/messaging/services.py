@@ -47,13 +47,13 @@ UNSUBSCRIBE_SALT = "clients.messaging.unsubscribe"
 
 
 def current_office():
-    from clients.activation import current_office as office_of_schema
+    from offices.tenancy import current_office as office_of_schema
 
     return office_of_schema()
 
 
 def portal_url(path: str = "/") -> str:
-    from offices.provisioning import office_url
+    from offices.tenancy import office_url
 
     return office_url(current_office().slug, path)
 

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -156,8 +156,6 @@ def companies_approve(request):
                 "count": summaries}
         messages.success(request, text)
     if is_htmx(request):
-        from django.http import QueryDict
-
         query = back.split("?", 1)[1] if "?" in back else ""
         context = _list_context(request, QueryDict(query))
         return render(request, "offices/panel/companies/_table.html", {**context, "partial": True})

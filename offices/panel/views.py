@@ -19,6 +19,7 @@ from offices.accounts import services
 from offices.accounts.models import STAFF_ROLES, AuditAction, AuditEntry, OfficeSettings, Role, User
 from offices.panel.access import access_agent, access_staff_member, is_htmx, needs_mfa_setup
 from offices.panel.forms import AgentForm, InviteStaffForm, OfficeSettingsForm, RoleForm
+from sync.agents import register_agent, withdraw_agent
 from sync.batch import DATA_KINDS
 from sync.models import Agent
 from sync.programs import CAPABILITY_LABELS, DATA_KIND_LABELS, PROGRAMS
@@ -71,7 +72,7 @@ def agents(request):
     form = AgentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            agent, raw_token = services.register_agent(form.cleaned_data["name"], by=request.user)
+            agent, raw_token = register_agent(form.cleaned_data["name"], by=request.user)
         except ValidationError as error:
             form.add_error("name", error)
         else:
@@ -93,7 +94,7 @@ def agent_revoke(request, agent_id: int):
     if request.method == "GET":
         # Without JS the "Revoke" link leads here; with htmx the browser's confirm() asks instead.
         return render(request, "offices/panel/agent_revoke_confirm.html", {"agent": agent})
-    revoked = services.withdraw_agent(agent, by=request.user)
+    revoked = withdraw_agent(agent, by=request.user)
     if is_htmx(request):
         return render(request, "offices/panel/_agent_row.html", {"agent": agent, "just_revoked": revoked})
     if revoked:

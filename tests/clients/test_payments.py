@@ -10,6 +10,8 @@ from decimal import Decimal
 from xml.etree import ElementTree
 
 import pytest
+import zxingcpp
+from PIL import Image
 from stdnum import iban
 
 from clients.payments import (
@@ -268,9 +270,6 @@ def test_bad_payload_input_is_refused(kwargs, message):
 
 
 def test_a_banking_app_reads_back_exactly_the_payload_polish_letters_included():
-    import zxingcpp
-    from PIL import Image
-
     payload = payment_qr_payload(account=VECTOR_ACCOUNT, amount=Decimal("2359.30"), name="Zażółć Gęślą Jaźń",
                                  title=zus_transfer_title("2026-10"), nip=NIP)
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(payment_qr_png(payload))))
