@@ -19,9 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
-
 from clients import payments
 from clients.access import Membership, mask_pesel, memberships_of
 from clients.models import (
@@ -34,27 +31,11 @@ from clients.models import (
     RevisionState,
     add_months,
 )
+from clients.names import TAX_NAMES, ZUS_NAME, statement_label
+from clients.vocabulary import ZUS_PART_KINDS
 
 ZERO = Decimal("0.00")
 
-TAX_NAMES = {
-    "VAT-7": _("VAT"),
-    "VAT-7K": _("VAT (quarterly)"),
-    "PIT-4": _("PIT-4 — tax withheld from salaries"),
-    "PIT-5": _("Income tax advance (PIT-5)"),
-    "PIT-5L": _("Income tax advance, linear (PIT-5L)"),
-    "PIT-28": _("Lump-sum tax (PIT-28)"),
-    "PIT-8A": _("PIT-8A — lump-sum tax withheld"),
-    "CIT": _("Corporate income tax advance (CIT)"),
-}
-ZUS_NAME = _("ZUS contributions")
-ZUS_PART_KINDS = ("zus:social", "zus:health", "zus:labour_fund", "zus:fgsp")
-STATEMENT_NAMES = {
-    "revenue": _("Revenue"),
-    "costs": _("Costs"),
-    "income": pgettext_lazy("statement", "Income"),
-    "vat_due": _("VAT due"),
-}
 STATEMENT_ORDER = ("revenue", "costs", "income")
 
 
@@ -414,12 +395,6 @@ class MonthView:
     @property
     def total_payable(self) -> Decimal:
         return sum((item.amount for item in self.items if item.payable), ZERO)
-
-
-def statement_label(name: str) -> str:
-    if name in STATEMENT_NAMES:
-        return str(STATEMENT_NAMES[name])
-    return name.replace("_", " ").strip().capitalize()
 
 
 def month_view(company: Company, period: date, today: date) -> MonthView:

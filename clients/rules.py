@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 
 from clients.approval import lock_company
 from clients.models import ApprovalLog, ApprovalRule, Revision, RevisionState
-
-KIND_PREFIX = {"zus": "zus:", "taxes": "tax:", "statements": "statement:"}
+from clients.vocabulary import KIND_PREFIX
 
 
 def approval_rules() -> dict[str, ApprovalRule]:

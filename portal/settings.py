@@ -225,6 +225,19 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN")
 # Only tests and staging point this elsewhere (a local server that speaks Twilio's API).
 TWILIO_API_BASE = env.url("TWILIO_API_BASE", ["http", "https"], "https://api.twilio.com")
+TWILIO_TIMEOUT = env.int("TWILIO_TIMEOUT", 15, minimum=1)  # seconds per request to Twilio
+
+# --- Messaging outbox (clients/messaging, docs/messaging.md) --------------------
+# The broker queue of the send tasks ("" = Celery's default queue).
+MESSAGING_QUEUE = env.str("MESSAGING_QUEUE")
+# First retry after about this many seconds, doubling per attempt (with jitter), at most an hour.
+MESSAGING_RETRY_BASE_SECONDS = env.int("MESSAGING_RETRY_BASE_SECONDS", 30, minimum=1)
+# A message still "sending" after this many seconds (a worker died) is reconciled with the provider.
+MESSAGING_SENDING_TIMEOUT = env.int("MESSAGING_SENDING_TIMEOUT", 600, minimum=1)
+# A message whose send outcome is unknown is asked about at the provider after this many seconds.
+MESSAGING_RECONCILE_AFTER = env.int("MESSAGING_RECONCILE_AFTER", 60, minimum=0)
+# A queued message whose task never ran is put on the broker again after this many seconds.
+MESSAGING_REENQUEUE_SECONDS = env.int("MESSAGING_REENQUEUE_SECONDS", 300, minimum=1)
 
 # --- Celery -------------------------------------------------------------------
 # Without a broker URL the worker still runs for real, on kombu's filesystem

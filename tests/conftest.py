@@ -1,6 +1,6 @@
 """Test infrastructure shared by every app's tests.
 
-The fixed cast (CONVENTIONS.md) is created once per test session, committed,
+The fixed cast (CONTRIBUTING.md, "Tests") is created once per test session, committed,
 and reused by every test; each test runs inside a transaction that is rolled
 back, so tests never see each other's changes:
 

@@ -142,7 +142,7 @@ def messaging_queue() -> str | None:
     """The broker queue of the send tasks (None: Celery's default; tests use their own)."""
     from django.conf import settings
 
-    return getattr(settings, "MESSAGING_QUEUE", None)
+    return settings.MESSAGING_QUEUE or None
 
 
 def enqueue_on_commit(message_ids) -> None:

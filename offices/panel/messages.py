@@ -1,4 +1,4 @@
-"""The panel's side of messaging (issue 7): a company's delivery log with undo and a one-click nudge,
+"""The panel's side of messaging: a company's delivery log with undo and a one-click nudge,
 "send summaries for month M" with a preview, invitations, and the office's SMS options.
 
 The outbox itself is ``clients.messaging`` (docs/messaging.md); everything here reads it or calls its

@@ -15,14 +15,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.names import DATA_KIND_LABELS
+from clients.vocabulary import DATA_KINDS
 from offices.accounts import services
 from offices.accounts.models import STAFF_ROLES, AuditAction, AuditEntry, OfficeSettings, Role, User
 from offices.panel.access import access_agent, access_staff_member, is_htmx, needs_mfa_setup
 from offices.panel.forms import AgentForm, InviteStaffForm, OfficeSettingsForm, RoleForm
 from sync.agents import register_agent, withdraw_agent
-from sync.batch import DATA_KINDS
 from sync.models import Agent
-from sync.programs import CAPABILITY_LABELS, DATA_KIND_LABELS, PROGRAMS
+from sync.programs import CAPABILITY_LABELS, PROGRAMS
 
 AUDIT_ROWS = 20
 AGENT_ACTIONS = (AuditAction.AGENT_REGISTERED, AuditAction.AGENT_REVOKED)

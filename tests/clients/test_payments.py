@@ -1,7 +1,7 @@
 """The paying rules: micro-accounts, tax transfer titles, ZUS titles and the ZBP payment QR code.
 
 Expected values come from outside our code: the public micro-account test vector
-(shared/data/README.md), python-stdnum's IBAN check, a mod-97 computed here by
+(docs/glossary.md), python-stdnum's IBAN check, a mod-97 computed here by
 hand, and a real QR decoder (zxing-cpp) reading the image we produce.
 """
 
@@ -18,7 +18,6 @@ from clients.payments import (
     FORM_SYMBOLS,
     QR_TITLE_MAX_LENGTH,
     TAX_RECIPIENT_NAME,
-    TAX_TYPES,
     TITLE_LINE_LENGTH,
     ZUS_RECIPIENT_NAME,
     format_account,
@@ -33,6 +32,7 @@ from clients.payments import (
     title_lines,
     zus_transfer_title,
 )
+from clients.vocabulary import TAX_TYPES
 
 NIP = "5260250995"
 VECTOR_NIP = "7831916366"
