@@ -187,7 +187,8 @@ def build_items(company: Company, revisions, marks: dict[int, PaymentMark], toda
     for revision in revisions:
         figure = revision.figure
         if figure.kind.startswith(TAX_PREFIX):
-            items.append(PaymentItem(company, figure, figure.period, "tax", figure.kind[len(TAX_PREFIX):], "", revision.amount,
+            tax_type = figure.kind[len(TAX_PREFIX):]
+            items.append(PaymentItem(company, figure, figure.period, "tax", tax_type, "", revision.amount,
                                      revision.due_date, revision.label, today, marks.get(figure.pk)))
         elif figure.kind.startswith(ZUS_PREFIX):
             zus[(figure.period, figure.payer_key)][figure.kind] = revision
