@@ -1,7 +1,5 @@
 """Who sees what in the client views: bob never sees carol's company, office B, staff pages, or pending values."""
 
-import re
-
 import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
@@ -23,13 +21,6 @@ def _pages(company_id: int, figure_id: int) -> list[tuple[str, str]]:
     ]
 
 
-def _page_text(response, path: str) -> bytes:
-    """The page without what differs by design: its CSRF token (masked afresh in every response; the logout
-    and language forms are on every page) and its own address (the language form's ``next``)."""
-    text = re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", response.content)
-    return text.replace(path.encode(), b"<path>")
-
-
 def _vat_figure(company) -> int:
     return Figure.objects.get(company=company, kind="tax:VAT-7", period="2026-01-01").pk
 
@@ -41,10 +32,9 @@ def test_bob_gets_the_same_404_for_carols_company_and_a_missing_one(office_clien
         missing = Company.objects.order_by("-pk").first().pk + 1000
     for method, path in _pages(cast.company_y.pk, y_figure):
         theirs = getattr(client, method)(path)
-        gone_path = path.replace(f"/{cast.company_y.pk}/", f"/{missing}/")
-        gone = getattr(client, method)(gone_path)
+        gone = getattr(client, method)(path.replace(f"/{cast.company_y.pk}/", f"/{missing}/"))
         assert theirs.status_code == gone.status_code == 404, path
-        assert _page_text(theirs, path) == _page_text(gone, gone_path), path
+        assert theirs.content == gone.content, path
 
 
 def test_bob_cannot_reach_carols_figure_through_his_own_company(office_client, cast):
