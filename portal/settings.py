@@ -263,6 +263,9 @@ CELERY_BEAT_SCHEDULE["messaging-dispatch-due"] = {
     "task": "clients.messaging.tasks.dispatch_all_offices", "schedule": 30.0}
 CELERY_BEAT_SCHEDULE["messaging-payment-reminders"] = {
     "task": "clients.messaging.tasks.remind_all_offices", "schedule": 3600.0}
+# An e-mail whose worker was lost (or whose SMTP conversation broke off) is sent again this long after
+# its claim, with the same Message-ID (SMTP cannot be asked whether it arrived; docs/messaging.md).
+MESSAGING_EMAIL_RESEND_AFTER = env.int("MESSAGING_EMAIL_RESEND_AFTER", 300, minimum=1)
 # --- end of messaging ---------------------------------------------------------
 # --- Office panel (offices/tasks.py): automatic approval rules, silent-agent alerts -----
 CELERY_BEAT_SCHEDULE["offices-scheduled-approvals"] = {

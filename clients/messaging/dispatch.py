@@ -7,7 +7,8 @@ message is; the broker only carries "look at message 42" and may lose or repeat 
 - a repeated task finds the row no longer QUEUED and does nothing;
 - a lost task (broker restart, worker killed) leaves the row QUEUED or SENDING; the beat's
   ``dispatch_due`` re-publishes QUEUED rows and turns rows stuck in SENDING into UNKNOWN, which
-  ``reconcile`` settles by asking the provider (SMS) instead of resending blindly.
+  ``reconcile`` settles by asking the provider (SMS) instead of resending blindly, or — e-mail, where
+  nobody can be asked — by sending again with the same Message-ID, marked as a resend.
 """
 
 import datetime
@@ -28,6 +29,18 @@ MAX_ATTEMPTS = 10
 RETRY_CAP_SECONDS = 3600
 #: A retry due within this many seconds goes straight back on the broker; later ones wait for the beat.
 COUNTDOWN_LIMIT_SECONDS = 60
+
+#: What a row says while its fate is being settled, and after (the delivery log shows it to the office).
+LOST_SMS = "The worker was lost while sending; asking the provider."
+LOST_EMAIL = "The worker was lost while sending; the e-mail will be sent again."
+RESENT_EMAIL = ("Sent again: the e-mail may not have left when the worker was lost (the same Message-ID lets "
+                "mail systems recognise a second copy).")
+RESENT_EMAIL_SENT = ("Sent again (%(count)d×): an earlier copy may have arrived too; the same Message-ID lets "
+                     "mail systems recognise it.")
+GAVE_UP_EMAIL = ("The e-mail may or may not have left (SMTP cannot be asked). It was already sent again "
+                 "automatically; use “Send again” if the person did not get it.")
+#: Automatic resends of one e-mail whose fate is unknown; after that it waits for a person (the delivery log).
+MAX_AUTOMATIC_RESENDS = 2
 
 
 def _setting(name: str, default: float) -> float:
@@ -82,7 +95,7 @@ def send(message_id: int) -> str:
         return _record_error(message, TransportError(f"Unexpected error: {error!r}", unknown=True))
     sent_at = timezone.now()
     Message.objects.filter(pk=message.pk, status__in=[Status.SENDING, Status.UNKNOWN]).update(
-        status=Status.SENT, provider_id=provider_id, sent_at=sent_at, error_code="", reason="")
+        status=Status.SENT, provider_id=provider_id, sent_at=sent_at, error_code="", reason=_sent_reason(message))
     # A status callback may have overtaken us (DELIVERED already): complete what it could not know.
     Message.objects.filter(pk=message.pk, sent_at__isnull=True).update(sent_at=sent_at)
     Message.objects.filter(pk=message.pk, provider_id="").update(provider_id=provider_id)
@@ -92,6 +105,13 @@ def send(message_id: int) -> str:
         SummaryRequest.objects.filter(company_id=message.company_id, period=message.period,
                                       sent_at__isnull=True).update(sent_at=sent_at)
     return "sent"
+
+
+def _sent_reason(message: Message) -> str:
+    """What the delivery log keeps about a sent message: nothing, or that it is a resend (the trail)."""
+    if message.resends and message.channel == Channel.EMAIL:
+        return RESENT_EMAIL_SENT % {"count": message.resends}
+    return ""
 
 
 def _finish(message: Message, status: str, *, error_code: str = "", reason: str = "") -> None:
@@ -142,12 +162,22 @@ def _record_error(message: Message, error: TransportError) -> str:
 
 
 def reconcile(now: datetime.datetime | None = None) -> dict:
-    """Settle messages whose fate is unknown: ask the provider rather than send twice."""
+    """Settle messages whose fate is unknown.
+
+    SMS: ask the provider rather than send twice. E-mail: SMTP cannot be asked, so an e-mail whose worker
+    was lost (or whose SMTP conversation broke off) is sent again after ``MESSAGING_EMAIL_RESEND_AFTER`` —
+    at least once beats never (docs/messaging.md) — at most ``MAX_AUTOMATIC_RESENDS`` times; then it stays
+    ``unknown`` with a reason the office sees, next to a "Send again" button.
+    """
     now = now or timezone.now()
     stuck_after = datetime.timedelta(seconds=_setting("MESSAGING_SENDING_TIMEOUT", 600))
-    lost = Message.objects.filter(status=Status.SENDING, claimed_at__lt=now - stuck_after).update(
-        status=Status.UNKNOWN, reason="The worker was lost while sending; asking the provider.")
-    settled = {"lost": lost, "found": 0, "requeued": 0}
+    resend_after = datetime.timedelta(seconds=settings.MESSAGING_EMAIL_RESEND_AFTER)
+    sending = Message.objects.filter(status=Status.SENDING)
+    lost = sending.filter(channel=Channel.SMS, claimed_at__lt=now - stuck_after).update(
+        status=Status.UNKNOWN, reason=LOST_SMS)
+    lost += sending.filter(channel=Channel.EMAIL, claimed_at__lt=now - resend_after).update(
+        status=Status.UNKNOWN, reason=LOST_EMAIL)
+    settled = {"lost": lost, "found": 0, "requeued": 0, "resent": _resend_lost_emails(now, resend_after)}
     ask_after = datetime.timedelta(seconds=_setting("MESSAGING_RECONCILE_AFTER", 60))
     unknown = Message.objects.filter(status=Status.UNKNOWN, channel=Channel.SMS, claimed_at__lt=now - ask_after)
     for message in unknown.order_by("claimed_at")[:100]:
@@ -165,6 +195,17 @@ def reconcile(now: datetime.datetime | None = None) -> dict:
                 reason="The provider never got it; sending again."):
             settled["requeued"] += 1
     return settled
+
+
+def _resend_lost_emails(now: datetime.datetime, resend_after: datetime.timedelta) -> int:
+    unknown = Message.objects.filter(status=Status.UNKNOWN, channel=Channel.EMAIL,
+                                     claimed_at__lt=now - resend_after)
+    resent = unknown.filter(resends__lt=MAX_AUTOMATIC_RESENDS).update(
+        status=Status.QUEUED, send_at=now, enqueued_at=None, resends=F("resends") + 1, reason=RESENT_EMAIL)
+    if resent:
+        logger.warning("%d e-mail(s) of unknown fate sent again (same Message-ID)", resent)
+    unknown.filter(resends__gte=MAX_AUTOMATIC_RESENDS).exclude(reason=GAVE_UP_EMAIL).update(reason=GAVE_UP_EMAIL)
+    return resent
 
 
 def dispatch_due(now: datetime.datetime | None = None, limit: int = 1000) -> dict:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.core import signing
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -447,7 +447,8 @@ def resume_sms() -> list[int]:
 def resend_message(message: Message) -> bool:
     """A person's decision to send again a message whose fate is unknown (or that failed for a fixed reason)."""
     updated = Message.objects.filter(pk=message.pk, status__in=[Status.UNKNOWN, Status.FAILED]).update(
-        status=Status.QUEUED, send_at=timezone.now(), reason="", error_code="", provider_id="", enqueued_at=None)
+        status=Status.QUEUED, send_at=timezone.now(), reason="", error_code="", provider_id="", enqueued_at=None,
+        resends=F("resends") + 1)
     if updated:
         enqueue_on_commit([message.pk])
     return bool(updated)
