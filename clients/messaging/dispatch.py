@@ -14,9 +14,10 @@ message is; the broker only carries "look at message 42" and may lose or repeat 
 import datetime
 import logging
 import random
+import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -54,15 +55,47 @@ def retry_delay(attempt: int) -> float:
     return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
 
 
-def publish(message_ids, *, countdown: float | None = None) -> None:
-    """Put send tasks on the broker now (the current schema travels with them) and note when."""
-    from clients.messaging.services import messaging_queue
-    from clients.messaging.tasks import send_message
+#: A row published this long ago and still queued is looked for on the broker (see ``dispatch_due``).
+RECHECK_SECONDS = 20
+#: After a failed publish this process skips publishing for this long: the rows wait in the outbox (the queue
+#: of record) and the beat publishes them, so a batch of 50 companies with the broker down costs one refused
+#: connection, not 50 rounds of Celery's publish retries.
+BROKER_PAUSE_SECONDS = 10.0
+#: One attempt per publish, no retries: a request or an approval never waits on the broker.
+NO_RETRY = {"max_retries": 0}
+_broker_down_until = 0.0
+
+
+class BrokerUnavailableError(Exception):
+    """The broker refused the publish (or did a moment ago): the rows stay for the beat."""
+
+
+def publish(message_ids, *, countdown: float | None = None) -> int:
+    """Put send tasks on the broker now (the current schema travels with them) and note when; how many.
+
+    Raises ``BrokerUnavailableError`` at once when the broker is down — nothing is lost: the rows are queued
+    in the database and ``dispatch_due`` publishes them when it is back.
+    """
+    global _broker_down_until  # noqa: PLW0603 - one flag per process, read and written here only
+    from clients.messaging.services import messaging_queue  # circular: services imports this module
+    from clients.messaging.tasks import send_message  # circular: tasks imports dispatch
 
     message_ids = list(message_ids)
-    for message_id in message_ids:
-        send_message.apply_async((message_id,), queue=messaging_queue(), countdown=countdown)
+    if not message_ids:
+        return 0
+    if time.monotonic() < _broker_down_until:
+        raise BrokerUnavailableError("the broker was unreachable a moment ago")
+    headers = {"_schema_name": connection.schema_name}
+    try:
+        for message_id in message_ids:
+            send_message.apply_async((message_id,), queue=messaging_queue(), countdown=countdown, headers=headers,
+                                     retry=True, retry_policy=NO_RETRY)
+    except Exception as error:  # kombu/redis/amqp each raise their own connection errors
+        _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
+        raise BrokerUnavailableError(str(error)) from error
+    _broker_down_until = 0.0
     Message.objects.filter(pk__in=message_ids).update(enqueued_at=timezone.now())
+    return len(message_ids)
 
 
 def send(message_id: int) -> str:
@@ -156,8 +189,8 @@ def _record_error(message: Message, error: TransportError) -> str:
     if delay <= COUNTDOWN_LIMIT_SECONDS:
         try:
             publish([message.pk], countdown=delay)
-        except Exception:  # the beat is the safety net
-            logger.exception("message %s: could not publish the retry; the beat will", message.pk)
+        except BrokerUnavailableError as error:  # the beat is the safety net
+            logger.warning("message %s: could not publish the retry (%s); the beat will", message.pk, error)
     return "retry"
 
 
@@ -209,15 +242,40 @@ def _resend_lost_emails(now: datetime.datetime, resend_after: datetime.timedelta
 
 
 def dispatch_due(now: datetime.datetime | None = None, limit: int = 1000) -> dict:
-    """The beat's work for one office: reconcile, then publish every due message not on the broker lately."""
+    """The beat's work for one office: reconcile, then publish every due message not on the broker.
+
+    "Not on the broker": never published, published more than ``MESSAGING_REENQUEUE_SECONDS`` ago, or
+    published more than ``RECHECK_SECONDS`` ago while the broker's queue holds fewer tasks than such rows —
+    the broker lost them (a restart, or a worker's reserved tasks dropped when its connection broke), so they
+    go out again within one beat of the broker's return instead of minutes later (repeats are harmless).
+    """
     now = now or timezone.now()
     result = reconcile(now)
     again_after = datetime.timedelta(seconds=_setting("MESSAGING_REENQUEUE_SECONDS", 300))
-    due = Message.objects.filter(status=Status.QUEUED, send_at__lte=now).filter(
-        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - again_after))
+    due = Message.objects.filter(status=Status.QUEUED, send_at__lte=now)
     if OfficeMessaging.load().sms_suspended_at:
         due = due.exclude(channel=Channel.SMS)
-    ids = list(due.order_by("send_at", "pk").values_list("pk", flat=True)[:limit])
+    due = due.order_by("send_at", "pk").values_list("pk", flat=True)
+    ids = list(due.filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - again_after))[:limit])
+    waiting = list(due.filter(enqueued_at__gte=now - again_after,
+                              enqueued_at__lt=now - datetime.timedelta(seconds=RECHECK_SECONDS))[:limit])
+    if waiting and tasks_on_broker() < len(waiting):
+        ids += waiting
     publish(ids)
     result["published"] = len(ids)
     return result
+
+
+def tasks_on_broker() -> int:
+    """How many tasks wait in the messaging queue; 0 when the broker does not have the queue (restarted)."""
+    from clients.messaging.services import messaging_queue  # circular: services imports this module
+    from clients.messaging.tasks import send_message  # circular: tasks imports dispatch
+
+    app = send_message.app
+    name = messaging_queue() or app.conf.task_default_queue
+    try:
+        with app.connection_for_read() as conn:
+            _name, count, _consumers = conn.default_channel.queue_declare(queue=name, passive=True)
+    except Exception:  # noqa: BLE001 - no such queue (kombu's ChannelError) or no broker: nothing waits there
+        return 0
+    return count

@@ -21,8 +21,9 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django_tenants.utils import schema_context
 
-from clients.messaging import content, gsm
+from clients.messaging import content, dispatch, gsm
 from clients.messaging.models import (
     SENT_STATUSES,
     Channel,
@@ -157,19 +158,12 @@ def enqueue_on_commit(message_ids) -> None:
     schema = connection.schema_name
 
     def publish():
-        from clients.messaging.tasks import send_message
-
-        now = timezone.now()
-        try:
-            for message_id in message_ids:
-                send_message.apply_async((message_id,), queue=messaging_queue(), headers={"_schema_name": schema})
-        except Exception:  # the beat is the safety net
-            logger.exception("could not publish %d message(s); the beat will send them", len(message_ids))
-            return
-        from django_tenants.utils import schema_context
-
         with schema_context(schema):
-            Message.objects.filter(pk__in=message_ids).update(enqueued_at=now)
+            try:
+                dispatch.publish(message_ids)
+            except dispatch.BrokerUnavailableError as error:  # the outbox is the queue of record; the beat sends them
+                logger.warning("could not publish %d message(s) (%s); the beat will send them",
+                               len(message_ids), error)
 
     transaction.on_commit(publish)
 
