@@ -37,6 +37,7 @@ PROBLEMS: dict[str, tuple[int, object]] = {
     "not_acceptable": (406, _("Not acceptable")),
     "idempotency_request_in_flight": (409, _("Request in progress")),
     "body_too_large": (413, _("Request body too large")),
+    "uri_too_long": (414, _("URI too long")),
     "unsupported_media_type": (415, _("Unsupported media type")),
     "unsupported_content_encoding": (415, _("Unsupported content encoding")),
     "validation_error": (422, _("Validation failed")),

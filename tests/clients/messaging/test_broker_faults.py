@@ -60,9 +60,13 @@ def broker_down(monkeypatch):
         app.amqp._producer_pool = None  # noqa: SLF001 - and the producers bound to it
 
     point_at(down.url, None, {})
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (CI sets it).
+    monkeypatch.setenv("CELERY_BROKER_URL", down.url)
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
     try:
         yield down
     finally:
+        monkeypatch.undo()
         point_at(*saved)
         down.close()
 
