@@ -277,9 +277,9 @@ CELERY_BEAT_SCHEDULE["offices-silent-agent-alerts"] = {
 # --- Agent API ----------------------------------------------------------------
 AGENT_API_MAX_BODY_BYTES = env.int("AGENT_API_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
 AGENT_API_RATE_LIMIT_PER_MINUTE = env.int("AGENT_API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
-# Idempotency-Key records are kept at least 24 h (the spec); an in-flight claim older than this is taken over.
+# Idempotency-Key records are kept at least 24 h (the spec). An in-flight claim is a lock of the request's own
+# database session (sync/idempotency.py): it ends with the request, so there is no stale-claim timeout.
 AGENT_API_IDEMPOTENCY_TTL_HOURS = env.int("AGENT_API_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
-AGENT_API_IDEMPOTENCY_STALE_MINUTES = env.int("AGENT_API_IDEMPOTENCY_STALE_MINUTES", 15, minimum=1)
 # Uploads are handled by our own size check; Django's own cap must not be lower.
 DATA_UPLOAD_MAX_MEMORY_SIZE = AGENT_API_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000

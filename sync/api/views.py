@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -111,18 +111,17 @@ class AgentAPIView(APIView):
                 "A request with this Idempotency-Key is still being processed; retry in a moment."),
                 headers={"Retry-After": "5"})
         try:
-            status, body, batch = work(claimed)
-        except BaseException:
+            status, body, _batch = work(claimed)
+        finally:
             _release_quietly(claimed)
-            raise
         return json_response(body, status)
 
 
 def _release_quietly(claimed) -> None:
     try:
         idempotency.release(claimed)
-    except Exception:  # noqa: BLE001,S110 - the database may be what failed; the claim then goes stale
-        pass
+    except Exception:  # noqa: BLE001 - the database is what failed: end the session, the claim goes with it
+        connection.close()
 
 
 # --- GET config ----------------------------------------------------------------------------------
