@@ -22,8 +22,8 @@ from sync.api.problems import PROBLEM_CONTENT_TYPE, is_api_path, problem, unavai
 
 _CODES = {
     400: "invalid_body", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 413: "body_too_large", 414: "uri_too_long", 415: "unsupported_media_type",
-    429: "rate_limited", 501: "not_implemented", 503: "service_unavailable",
+    405: "method_not_allowed", 406: "not_acceptable", 413: "body_too_large", 414: "uri_too_long",
+    415: "unsupported_media_type", 429: "rate_limited", 501: "not_implemented", 503: "service_unavailable",
 }
 _DETAILS = {
     400: lambda: _("The request could not be read."),
