@@ -276,6 +276,9 @@ CELERY_BEAT_SCHEDULE["offices-silent-agent-alerts"] = {
 
 # --- Agent API ----------------------------------------------------------------
 AGENT_API_MAX_BODY_BYTES = env.int("AGENT_API_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
+# One POST batches at most (sync/api/limits.py): keeps one request's memory small; agents split larger posts.
+AGENT_API_MAX_COMPANIES_PER_BATCH = env.int("AGENT_API_MAX_COMPANIES_PER_BATCH", 1000, minimum=1)
+AGENT_API_MAX_FIGURES_PER_BATCH = env.int("AGENT_API_MAX_FIGURES_PER_BATCH", 50000, minimum=100)
 AGENT_API_RATE_LIMIT_PER_MINUTE = env.int("AGENT_API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
 # Idempotency-Key records are kept at least 24 h (the spec). An in-flight claim is a lock of the request's own
 # database session (sync/idempotency.py): it ends with the request, so there is no stale-claim timeout.

@@ -37,6 +37,7 @@ PROBLEMS: dict[str, tuple[int, object]] = {
     "not_acceptable": (406, _("Not acceptable")),
     "idempotency_request_in_flight": (409, _("Request in progress")),
     "body_too_large": (413, _("Request body too large")),
+    "batch_too_large": (413, _("Batch too large")),
     "uri_too_long": (414, _("URI too long")),
     "unsupported_media_type": (415, _("Unsupported media type")),
     "unsupported_content_encoding": (415, _("Unsupported content encoding")),
@@ -101,13 +102,15 @@ def json_response(data, status: int = 200, headers: dict | None = None) -> HttpR
 class ProblemError(Exception):
     """Raised anywhere below a view to answer with a problem; turned into the response by the views."""
 
-    def __init__(self, code: str, detail, *, errors=None, headers=None, status=None):
+    def __init__(self, code: str, detail, *, errors=None, headers=None, status=None, extra=None):
         super().__init__(str(detail))
         self.code = code
         self.detail = detail
         self.errors = errors
         self.headers = headers
         self.status = status
+        self.extra = extra
 
     def response(self) -> HttpResponse:
-        return problem(self.code, self.detail, errors=self.errors, headers=self.headers, status=self.status)
+        return problem(self.code, self.detail, errors=self.errors, headers=self.headers, status=self.status,
+                       extra=self.extra)

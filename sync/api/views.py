@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 from clients.models import Company
 from offices.accounts.models import OfficeSettings
 from sync import idempotency
-from sync.api import schema
+from sync.api import limits, schema
 from sync.api.authentication import AgentRateThrottle, AgentTokenAuthentication, IsAgent, remember_agent_info
 from sync.api.bodies import declared_length, parse_json, read_body, require_json_content_type
 from sync.api.exceptions import api_exception_handler
@@ -141,6 +141,7 @@ class ConfigView(AgentAPIView):
             "sync_interval_minutes": office_settings.sync_interval_minutes,
             "limits": {
                 "max_body_bytes": settings.AGENT_API_MAX_BODY_BYTES,
+                **limits.config_limits(),
                 "rate_limit_per_minute": settings.AGENT_API_RATE_LIMIT_PER_MINUTE,
             },
         })
@@ -221,12 +222,16 @@ class BatchesView(AgentAPIView):
         agent = self.agent
 
         def work(claimed):
+            data = parse_json(body)
+            limits.check_decoded(data)
             try:
                 with gc_paused():
-                    batch = parse_batch(parse_json(body))
+                    batch = parse_batch(data)
             except RequestInvalidError as exc:
                 raise ProblemError("validation_error", _("The batch cannot be applied: see errors."),
                                    errors=exc.errors) from None
+            del data  # the decoded JSON is not needed while the batch is applied
+            limits.check_parsed(batch)
             remember_agent_info(agent, batch.agent)
             record = apply_and_record(batch, agent, source=Batch.Source.API, started=started, body_bytes=len(body),
                                       claimed=claimed)

@@ -180,3 +180,30 @@ def test_an_unreachable_cache_does_not_take_the_api_down(cast, agent_client, set
     settings.AGENT_API_RATE_LIMIT_PER_MINUTE = 1
     client = agent_client(cast.office_a)
     assert [client.api_get("config").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def many(companies: int, taxes: int) -> dict:
+    return {"program": {"code": "optima"}, "companies": [
+        {"nip": make_nip(7400 + i), "name": f"Firma {i}",
+         "taxes": [{"period": f"20{10 + j // 12:02d}-{j % 12 + 1:02d}", "type": "VAT-7", "amount": "1"}
+                   for j in range(taxes)]} for i in range(companies)]}
+
+
+def test_batch_maxima_are_in_config_and_a_batch_over_them_is_413_naming_the_limit(cast, agent_client, settings):
+    settings.AGENT_API_MAX_COMPANIES_PER_BATCH = 3
+    settings.AGENT_API_MAX_FIGURES_PER_BATCH = 100
+    client = agent_client(cast.office_a)
+    limits = orjson.loads(client.get(f"{API}config").content)["limits"]
+    assert limits["max_companies_per_batch"] == 3 and limits["max_figures_per_batch"] == 100
+    with client.in_office():
+        before = Company.objects.count()
+    too_many_companies = client.api_post("batches", many(4, 1))
+    body = assert_problem(too_many_companies, 413, "batch_too_large")
+    assert body["limit"] == {"name": "max_companies_per_batch", "value": 3} and "3" in body["detail"]
+    too_many_figures = client.api_post("batches", many(2, 51))  # 102 figures
+    body = assert_problem(too_many_figures, 413, "batch_too_large")
+    assert body["limit"] == {"name": "max_figures_per_batch", "value": 100} and "102" in body["detail"]
+    with client.in_office():
+        assert Company.objects.count() == before
+    # exactly at the maxima: applied
+    assert client.api_post("batches", many(2, 50)).status_code == 200
