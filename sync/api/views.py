@@ -351,9 +351,14 @@ class FilesView(AgentAPIView):
         try:
             kind = django_request.POST.get("kind")
             upload = django_request.FILES.get("file")
+            parts = len(django_request.POST) + len(django_request.FILES)
         except (MultiPartParserError, SuspiciousOperation) as exc:
             raise ProblemError("invalid_body", _("The multipart body could not be read: %(error)s")
                                % {"error": exc}) from None
+        if not parts:  # Django reads garbage as an empty form: it is an unreadable body, not a missing field
+            raise ProblemError("invalid_body", _(
+                "The multipart body holds no form fields: send the fields “kind” and “file” as "
+                "multipart/form-data with its boundary."))
         if kind not in FILE_KINDS:
             raise _field_problem("/kind", "required" if not kind else "invalid_choice",
                                  _("kind must be one of: %(kinds)s.") % {"kinds": ", ".join(FILE_KINDS)})

@@ -4,6 +4,7 @@ deploy/nginx.conf in front of it (skipped where nginx is not installed).
 Slow clients are raw sockets that send a request's headers and a few bytes of its body, then stall.
 """
 
+import http.client
 import os
 import re
 import shutil
@@ -167,3 +168,19 @@ def test_a_body_over_the_proxy_limit_is_refused_as_a_problem_before_it_is_sent(n
     head, _sep, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413") and b"Content-Type: application/problem+json" in head
     assert b'"code":"body_too_large"' in body
+
+
+def test_an_early_refusal_keeps_the_connection_usable_for_the_next_request(gunicorn):
+    connection = http.client.HTTPConnection("127.0.0.1", gunicorn.port, timeout=20)
+    try:
+        body = b'{"companies": [' + b" " * 3_000_000 + b"]}"  # 3 MB the portal refuses without reading
+        connection.request("POST", "/api/agent/v1/batches", body=body,
+                           headers={"Host": "localhost", "Content-Type": "application/json"})
+        refused = connection.getresponse()
+        assert refused.status == 404 and refused.getheader("Content-Type") == "application/problem+json"
+        refused.read()
+        assert refused.getheader("Connection", "keep-alive").lower() != "close"
+        connection.request("GET", "/healthz", headers={"Host": "localhost"})  # the same pooled connection
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()

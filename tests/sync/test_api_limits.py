@@ -1,6 +1,7 @@
 """Agent API limits and failures: gzip, body size (413), rate limit (429), database down (503), wrong hosts."""
 
 import gzip
+import logging
 import socket
 import zlib
 
@@ -139,6 +140,29 @@ def test_database_unavailable_is_503_with_retry_after(committed_cast, api_error_
         assert body["detail"]
     with connection.cursor() as cursor:  # and the database is back for everyone else
         cursor.execute("SELECT 1")
+
+
+def test_a_database_outage_is_logged_as_one_warning_per_request_not_an_error(committed_cast, api_error_middleware):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    client = AgentClient(committed_cast.office_a, "bk_token-does-not-matter", raise_request_exception=False)
+    original = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT=str(_dead_port()))
+    try:
+        response = client.api_get("config")
+    finally:
+        logger.removeHandler(handler)
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(original)
+    assert_problem(response, 503, "service_unavailable")
+    shown = [(r.levelname, r.getMessage(), r.exc_info) for r in records]  # what passed the logger's filters
+    assert [(level, exc) for level, _message, exc in shown] == [("WARNING", None)]
+    assert "database unavailable" in shown[0][1] and "/api/agent/v1/config" in shown[0][1]
 
 
 def test_an_unknown_office_host_is_a_404_problem(db, api_error_middleware):
