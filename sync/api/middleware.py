@@ -70,19 +70,22 @@ class HandledUnavailableFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         request = getattr(record, "request", None)
-        if request is None or not getattr(request, "_agent_api", False):
+        status = getattr(record, "status_code", None)
+        if request is None or not getattr(request, "_agent_api", False) or status not in (500, 503):
             return True
         exc = record.exc_info[1] if record.exc_info else getattr(request, "_agent_api_exception", None)
-        if getattr(record, "status_code", None) not in (500, 503) or not isinstance(
-                exc, (OperationalError, InterfaceError)):
-            return True
-        if record.exc_info is None:  # the final "Service Unavailable" line: the warning was written already
-            return False
+        database_down = isinstance(exc, (OperationalError, InterfaceError))
+        if status == 500 and not database_down:
+            return True  # a real internal error stays an error, with its traceback
+        if record.exc_info is None and database_down:
+            return False  # the final "Service Unavailable" line of an outage already logged as a warning
         record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
-        record.msg, record.args = "agent API: database unavailable (answered 503): %s %s: %s", (
-            request.method, request.path, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-        record.exc_info, record.exc_text = None, None
-        return True
+        if database_down:
+            cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            record.msg, record.args = "agent API: database unavailable (answered 503): %s %s: %s", (
+                request.method, request.path, cause)
+            record.exc_info, record.exc_text = None, None
+        return True  # a 503 the API answered itself (its cause is logged by sync.api): a warning
 
 
 class AgentApiErrorMiddleware:
