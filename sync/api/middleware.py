@@ -69,6 +69,8 @@ class HandledUnavailableFilter(logging.Filter):
     becomes one warning naming the cause (installed on ``django.request`` by ``portal/settings.py``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "biurko_rewritten", False):
+            return True  # rewritten by another instance (configuring logging twice installs the filter twice)
         request = getattr(record, "request", None)
         status = getattr(record, "status_code", None)
         if request is None or not getattr(request, "_agent_api", False) or status not in (500, 503):
@@ -80,6 +82,7 @@ class HandledUnavailableFilter(logging.Filter):
         if record.exc_info is None and database_down:
             return False  # the final "Service Unavailable" line of an outage already logged as a warning
         record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        record.biurko_rewritten = True
         if database_down:
             cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             record.msg, record.args = "agent API: database unavailable (answered 503): %s %s: %s", (
