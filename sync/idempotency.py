@@ -34,7 +34,7 @@ from django.utils import timezone
 from sync.models import IdempotencyRecord
 
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")  # 1–255 visible ASCII characters
-TTL = timedelta(hours=max(24, settings.AGENT_API_IDEMPOTENCY_TTL_HOURS))
+TTL = timedelta(hours=settings.AGENT_API_IDEMPOTENCY_TTL_HOURS)  # at least 24 h: portal/settings.py
 
 CLAIMED = "claimed"
 REPLAY = "replay"

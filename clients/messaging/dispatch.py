@@ -44,13 +44,9 @@ GAVE_UP_EMAIL = ("The e-mail may or may not have left (SMTP cannot be asked). It
 MAX_AUTOMATIC_RESENDS = 2
 
 
-def _setting(name: str, default: float) -> float:
-    return getattr(settings, name, default)
-
-
 def retry_delay(attempt: int) -> float:
     """Exponential backoff with jitter: about base, 2×base, 4×base… (capped), each 50–100 % of that."""
-    base = _setting("MESSAGING_RETRY_BASE_SECONDS", 30)
+    base = settings.MESSAGING_RETRY_BASE_SECONDS
     delay = min(RETRY_CAP_SECONDS, base * 2 ** max(0, attempt - 1))
     return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
 
@@ -203,7 +199,7 @@ def reconcile(now: datetime.datetime | None = None) -> dict:
     ``unknown`` with a reason the office sees, next to a "Send again" button.
     """
     now = now or timezone.now()
-    stuck_after = datetime.timedelta(seconds=_setting("MESSAGING_SENDING_TIMEOUT", 600))
+    stuck_after = datetime.timedelta(seconds=settings.MESSAGING_SENDING_TIMEOUT)
     resend_after = datetime.timedelta(seconds=settings.MESSAGING_EMAIL_RESEND_AFTER)
     sending = Message.objects.filter(status=Status.SENDING)
     lost = sending.filter(channel=Channel.SMS, claimed_at__lt=now - stuck_after).update(
@@ -211,7 +207,7 @@ def reconcile(now: datetime.datetime | None = None) -> dict:
     lost += sending.filter(channel=Channel.EMAIL, claimed_at__lt=now - resend_after).update(
         status=Status.UNKNOWN, reason=LOST_EMAIL)
     settled = {"lost": lost, "found": 0, "requeued": 0, "resent": _resend_lost_emails(now, resend_after)}
-    ask_after = datetime.timedelta(seconds=_setting("MESSAGING_RECONCILE_AFTER", 60))
+    ask_after = datetime.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER)
     unknown = Message.objects.filter(status=Status.UNKNOWN, channel=Channel.SMS, claimed_at__lt=now - ask_after)
     for message in unknown.order_by("claimed_at")[:100]:
         try:
@@ -251,7 +247,7 @@ def dispatch_due(now: datetime.datetime | None = None, limit: int = 1000) -> dic
     """
     now = now or timezone.now()
     result = reconcile(now)
-    again_after = datetime.timedelta(seconds=_setting("MESSAGING_REENQUEUE_SECONDS", 300))
+    again_after = datetime.timedelta(seconds=settings.MESSAGING_REENQUEUE_SECONDS)
     due = Message.objects.filter(status=Status.QUEUED, send_at__lte=now)
     if OfficeMessaging.load().sms_suspended_at:
         due = due.exclude(channel=Channel.SMS)
