@@ -18,10 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from lxml import etree
 
 from .result import ExchangeFileError
+from .xsderrors import schema_error_message, strip_ns
 
 XSD_DIR = Path(__file__).resolve().parent / "xsd"
 MIB = 1024 * 1024
@@ -38,8 +40,6 @@ class ImportLimits:
 
 def default_limits() -> ImportLimits:
     """Limits from Django settings (``EXCHANGE_FILE_MAX_BYTES`` …) when set, else the defaults."""
-    from django.conf import settings
-
     defaults = ImportLimits()
     return ImportLimits(
         max_bytes=int(getattr(settings, "EXCHANGE_FILE_MAX_BYTES", defaults.max_bytes)),
@@ -98,14 +98,6 @@ def _forbidden() -> ExchangeFileError:
 
 # --- streaming parse --------------------------------------------------------------------------------------
 
-_CLARK = re.compile(r"\{[^}]*\}")
-
-
-def strip_ns(text: str) -> str:
-    """libxml2 messages name elements as ``{namespace}P_51``; users want ``P_51``."""
-    return _CLARK.sub("", text)
-
-
 def local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
@@ -159,8 +151,7 @@ class StreamReader:
         detail = _clean_message(str(error.msg if getattr(error, "msg", None) else error))
         if 1700 <= (getattr(error, "code", 0) or 0) < 1900:
             return ExchangeFileError(
-                _("The file does not match the %(variant)s schema: %(detail)s")
-                % {"variant": self.variant_label, "detail": detail},
+                schema_error_message(self.variant_label, detail, *locate(self.data, self.schema)),
                 code="xsd_invalid", variant=self.variant_label)
         lowered = detail.lower()
         if "entity" in lowered and ("amplification" in lowered or "loop" in lowered or "not defined" in lowered):
@@ -172,6 +163,37 @@ class StreamReader:
         else:
             message = _("The file is not well-formed XML%(line)s: %(detail)s") % {"line": line, "detail": detail}
         return ExchangeFileError(message, code="malformed_xml", variant=self.variant_label)
+
+
+# Up to this size a refused file is read once more as a tree, to say where the error is (see ``locate``).
+LOCATE_MAX_BYTES = 8 * MIB
+_STEP = re.compile(r"^(?:[^:/\[]+:)?(?P<name>[^\[]+)(?:\[(?P<n>\d+)\])?$")
+
+
+def locate(data: bytes, schema: etree.XMLSchema) -> tuple[int | None, str]:
+    """``(line, "Ewidencja/SprzedazWiersz 57")`` of the first schema violation, or ``(None, "")``.
+
+    libxml2's streaming validation reports neither a line nor a path, yet a bookkeeper finds a register row by
+    its number. So, only after a refusal and only for files up to ``LOCATE_MAX_BYTES`` (a tree costs memory),
+    the file is parsed again (same hardened options) and validated as a tree, whose errors carry both.
+    """
+    if len(data) > LOCATE_MAX_BYTES:
+        return None, ""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                             remove_comments=True, remove_pis=True)
+    try:
+        tree = etree.parse(io.BytesIO(data), parser)
+    except etree.XMLSyntaxError:
+        return None, ""
+    if schema.validate(tree) or not schema.error_log:
+        return None, ""
+    entry = schema.error_log[0]
+    steps = []
+    for step in (entry.path or "").strip("/").split("/")[1:-1]:  # without the root and the element itself
+        match = _STEP.match(step)
+        if match:
+            steps.append(f"{match['name']} {match['n']}" if match["n"] else match["name"])
+    return entry.line or None, "/".join(steps)
 
 
 _BYTES_REPR = re.compile(r"^(?:line \d+: )?b'(.*)'$", re.S)

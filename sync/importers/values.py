@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from clients.validators import is_valid_nip, is_valid_pesel, normalize_regon
 
 TWO_PLACES = Decimal("0.01")
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -48,8 +51,6 @@ def clean_email(text: str) -> str:
 
 def clean_phone(text: str) -> str:
     """E.164 for a valid (Polish by default) number, "" otherwise."""
-    import phonenumbers
-
     text = (text or "").strip()
     if not text:
         return ""
@@ -64,3 +65,16 @@ def clean_phone(text: str) -> str:
 
 def digits(text: str) -> str:
     return re.sub(r"[\s-]", "", text or "")
+
+
+# One rule for identifiers everywhere (``clients.validators``): checksum, and never all zeros.
+valid_nip = is_valid_nip
+valid_pesel = is_valid_pesel
+
+
+def valid_regon(text: str) -> bool:
+    try:
+        normalize_regon(text)
+    except ValidationError:
+        return False
+    return True

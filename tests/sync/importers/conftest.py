@@ -1,14 +1,19 @@
-"""Shared helpers: the reference data next to the repo, and builders for synthetic exchange files."""
+"""Shared helpers: the reference data next to the repo (optional), and builders for synthetic exchange files.
+
+The builders make files that validate against the real shipped schemas of each variant (checked by the tests
+themselves), so every importer test runs on a machine without the shared reference folder. That folder is
+found at ``../shared/data`` next to the repository, or wherever ``BIURKO_SHARED_DATA`` points (point it at a
+missing directory to check that nothing depends on it).
+"""
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[3]
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("BIURKO_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 JPK_NS = {
     "V7M1": "http://crd.gov.pl/wzor/2020/05/08/9393/",
@@ -20,71 +25,112 @@ JPK_NS = {
     "V7M3": "http://crd.gov.pl/wzor/2025/12/19/14090/",
     "V7K3": "http://crd.gov.pl/wzor/2025/12/19/14089/",
 }
-ETD_2021 = "http://crd.gov.pl/xml/schematy/dziedzinowe/mf/2021/06/08/eD/DefinicjeTypy/"
+ETD = {1: "http://crd.gov.pl/xml/schematy/dziedzinowe/mf/2020/03/11/eD/DefinicjeTypy/",
+       2: "http://crd.gov.pl/xml/schematy/dziedzinowe/mf/2021/06/08/eD/DefinicjeTypy/",
+       3: "http://crd.gov.pl/xml/schematy/dziedzinowe/mf/2022/09/13/eD/DefinicjeTypy/"}
+ETD_2021 = ETD[2]
+# (schema version, declaration variant monthly, quarterly) per generation (n) of JPK_V7M/V7K.
+_FORMS = {1: ("1-2E", 21, 15), 2: ("1-0E", 22, 16), 3: ("1-0E", 23, 17)}
+KSEF_NUMBER = "5260250995-20260215-0A1B2C-3D4E5F-A1"
+MARKERS = ("NrKSeF", "OFF", "BFK", "DI")
 
 
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"reference data not found at {SHARED_DATA} (the shared folder next to the repository)")
-    return SHARED_DATA
+def generation_of(ns: str) -> int:
+    key = next(k for k, v in JPK_NS.items() if v == ns)
+    return int(key[3])
 
 
-def jpk_xml(*, ns: str = JPK_NS["V7M2P"], quarterly: bool = False, year: int = 2026, month: int = 1,
+def _order(name: str) -> tuple[int, str]:
+    """Schema order of P_/K_ positions: P_36 < P_360 < P_37, P_54 < P_540 < P_55."""
+    number = name[2:]
+    return int(number[:2]), number[2:]
+
+
+def _elements(fields: dict[str, str]) -> str:
+    return "".join(f"<tns:{k}>{v}</tns:{k}>" for k, v in fields.items())
+
+
+def _marker(row: dict[str, str]) -> str:
+    """From (3) each register row carries exactly one KSeF marker; BFK (not in KSeF) unless the row says."""
+    given = {k: v for k, v in row.items() if k in MARKERS}
+    return _elements(given or {"BFK": "1"})
+
+
+def jpk_xml(*, ns: str = JPK_NS["V7M2P"], quarterly: bool | None = None, year: int | None = None, month: int = 1,
             purpose: int = 1, nip: str = "5260250995", declaration: dict[str, str] | None = None,
             quarter: int | None = None, sales_rows: list[dict[str, str]] | None = None,
             purchase_rows: list[dict[str, str]] | None = None, sales_ctrl: tuple[int, str] | None = None,
-            purchase_ctrl: tuple[int, str] | None = None, register: bool = True) -> bytes:
-    """A JPK_V7M(2)/V7K(2)-shaped file that validates against the 11148 schema with the defaults."""
-    form = "JPK_V7K (2)" if quarterly else "JPK_V7M (2)"
+            purchase_ctrl: tuple[int, str] | None = None, register: bool = True, person: bool = False) -> bytes:
+    """A JPK_V7M/V7K file of the variant ``ns`` that validates against that variant's schema.
+
+    Rows are dicts of K_ amounts plus optionally ``TypDokumentu`` and, from (3), one KSeF marker
+    (``NrKSeF``/``OFF``/``BFK``/``DI``; ``BFK`` when none is given).
+    """
+    generation = generation_of(ns)
+    quarterly = ns in (JPK_NS["V7K1"], JPK_NS["V7K2"], JPK_NS["V7K2P"], JPK_NS["V7K3"]) if quarterly is None \
+        else quarterly
+    year = year or {1: 2021, 2: 2026, 3: 2026}[generation]
+    schema_version, monthly_variant, quarterly_variant = _FORMS[generation]
+    form = f"JPK_V7{'K' if quarterly else 'M'} ({generation})"
+    created_month = max(month, 2) if generation == 3 and year == 2026 else month  # (3) files exist from 02.2026
     dekl = ""
     if declaration is not None:
         fields = {"P_38": "0", "P_51": "0"} | declaration
-        order = sorted(fields, key=lambda f: int(f[2:]))
-        positions = "".join(f"<tns:{f}>{fields[f]}</tns:{f}>" for f in order)
+        positions = _elements({f: fields[f] for f in sorted(fields, key=_order)})
         quarter_el = f"<tns:Kwartal>{quarter}</tns:Kwartal>" if quarterly else ""
         code = "VAT-7K" if quarterly else "VAT-7"
-        variant = "16" if quarterly else "22"
+        variant = quarterly_variant if quarterly else monthly_variant
         dekl = (f'<tns:Deklaracja><tns:Naglowek><tns:KodFormularzaDekl kodSystemowy="{code} ({variant})" '
-                f'kodPodatku="VAT" rodzajZobowiazania="Z" wersjaSchemy="1-0E">{code}</tns:KodFormularzaDekl>'
-                f"<tns:WariantFormularzaDekl>{variant}</tns:WariantFormularzaDekl>{quarter_el}</tns:Naglowek>"
-                f"<tns:PozycjeSzczegolowe>{positions}</tns:PozycjeSzczegolowe><tns:Pouczenia>1</tns:Pouczenia>"
-                f"</tns:Deklaracja>")
+                f'kodPodatku="VAT" rodzajZobowiazania="Z" wersjaSchemy="{schema_version}">{code}'
+                f"</tns:KodFormularzaDekl><tns:WariantFormularzaDekl>{variant}</tns:WariantFormularzaDekl>"
+                f"{quarter_el}</tns:Naglowek><tns:PozycjeSzczegolowe>{positions}</tns:PozycjeSzczegolowe>"
+                f"<tns:Pouczenia>1</tns:Pouczenia></tns:Deklaracja>")
     ewidencja = ""
     if register:
-        sales_rows = sales_rows or []
-        purchase_rows = purchase_rows or []
-        rows = []
-        for i, row in enumerate(sales_rows, 1):
-            extra = "".join(f"<tns:{k}>{v}</tns:{k}>" for k, v in row.items() if k == "TypDokumentu")
-            amounts = "".join(f"<tns:{k}>{v}</tns:{k}>" for k, v in row.items() if k != "TypDokumentu")
-            rows.append(f"<tns:SprzedazWiersz><tns:LpSprzedazy>{i}</tns:LpSprzedazy>"
-                        f"<tns:NrKontrahenta>9527765432</tns:NrKontrahenta><tns:NazwaKontrahenta>Kontrahent"
-                        f"</tns:NazwaKontrahenta><tns:DowodSprzedazy>FV/{i}</tns:DowodSprzedazy>"
-                        f"<tns:DataWystawienia>{year}-{month:02d}-10</tns:DataWystawienia>{extra}{amounts}"
-                        f"</tns:SprzedazWiersz>")
-        s_rows, s_tax = sales_ctrl or (len(sales_rows), "0")
-        rows.append(f"<tns:SprzedazCtrl><tns:LiczbaWierszySprzedazy>{s_rows}</tns:LiczbaWierszySprzedazy>"
-                    f"<tns:PodatekNalezny>{s_tax}</tns:PodatekNalezny></tns:SprzedazCtrl>")
-        for i, row in enumerate(purchase_rows, 1):
-            amounts = "".join(f"<tns:{k}>{v}</tns:{k}>" for k, v in row.items())
-            rows.append(f"<tns:ZakupWiersz><tns:LpZakupu>{i}</tns:LpZakupu><tns:NrDostawcy>3897424335"
-                        f"</tns:NrDostawcy><tns:NazwaDostawcy>Dostawca</tns:NazwaDostawcy><tns:DowodZakupu>Z/{i}"
-                        f"</tns:DowodZakupu><tns:DataZakupu>{year}-{month:02d}-05</tns:DataZakupu>{amounts}"
-                        f"</tns:ZakupWiersz>")
-        p_rows, p_tax = purchase_ctrl or (len(purchase_rows), "0")
-        rows.append(f"<tns:ZakupCtrl><tns:LiczbaWierszyZakupow>{p_rows}</tns:LiczbaWierszyZakupow>"
-                    f"<tns:PodatekNaliczony>{p_tax}</tns:PodatekNaliczony></tns:ZakupCtrl>")
-        ewidencja = "<tns:Ewidencja>" + "".join(rows) + "</tns:Ewidencja>"
-    return (f'<?xml version="1.0" encoding="utf-8"?>\n<tns:JPK xmlns:etd="{ETD_2021}" xmlns:tns="{ns}">'
-            f'<tns:Naglowek><tns:KodFormularza kodSystemowy="{form}" wersjaSchemy="1-0E">JPK_VAT</tns:KodFormularza>'
-            f"<tns:WariantFormularza>2</tns:WariantFormularza><tns:DataWytworzeniaJPK>{year}-{month:02d}-20T10:00:00"
-            f'</tns:DataWytworzeniaJPK><tns:NazwaSystemu>Test</tns:NazwaSystemu><tns:CelZlozenia poz="P_7">'
-            f"{purpose}</tns:CelZlozenia><tns:KodUrzedu>1471</tns:KodUrzedu><tns:Rok>{year}</tns:Rok>"
-            f"<tns:Miesiac>{month}</tns:Miesiac></tns:Naglowek>"
-            f'<tns:Podmiot1 rola="Podatnik"><tns:OsobaNiefizyczna><tns:NIP>{nip}</tns:NIP>'
-            f"<tns:PelnaNazwa>Przykład Sp. z o.o.</tns:PelnaNazwa><tns:Email>biuro@przyklad.pl</tns:Email>"
-            f"</tns:OsobaNiefizyczna></tns:Podmiot1>{dekl}{ewidencja}</tns:JPK>").encode()
+        ewidencja = _register(generation, year, month, sales_rows or [], purchase_rows or [], sales_ctrl,
+                              purchase_ctrl)
+    if person:
+        subject = (f"<tns:OsobaFizyczna><etd:NIP>{nip}</etd:NIP><etd:ImiePierwsze>Jan</etd:ImiePierwsze>"
+                   f"<etd:Nazwisko>Kowalski</etd:Nazwisko><etd:DataUrodzenia>1980-01-01</etd:DataUrodzenia>"
+                   f"<tns:Email>jan@przyklad.pl</tns:Email></tns:OsobaFizyczna>")
+    else:
+        subject = (f"<tns:OsobaNiefizyczna><tns:NIP>{nip}</tns:NIP><tns:PelnaNazwa>Przykład Sp. z o.o."
+                   f"</tns:PelnaNazwa><tns:Email>biuro@przyklad.pl</tns:Email></tns:OsobaNiefizyczna>")
+    return (f'<?xml version="1.0" encoding="utf-8"?>\n<tns:JPK xmlns:etd="{ETD[generation]}" xmlns:tns="{ns}">'
+            f'<tns:Naglowek><tns:KodFormularza kodSystemowy="{form}" wersjaSchemy="{schema_version}">JPK_VAT'
+            f"</tns:KodFormularza><tns:WariantFormularza>{generation}</tns:WariantFormularza>"
+            f"<tns:DataWytworzeniaJPK>{year}-{created_month:02d}-20T10:00:00Z</tns:DataWytworzeniaJPK>"
+            f'<tns:NazwaSystemu>Test</tns:NazwaSystemu><tns:CelZlozenia poz="P_7">{purpose}</tns:CelZlozenia>'
+            f"<tns:KodUrzedu>1471</tns:KodUrzedu><tns:Rok>{year}</tns:Rok><tns:Miesiac>{month}</tns:Miesiac>"
+            f'</tns:Naglowek><tns:Podmiot1 rola="Podatnik">{subject}</tns:Podmiot1>{dekl}{ewidencja}</tns:JPK>'
+            ).encode()
+
+
+def _register(generation, year, month, sales_rows, purchase_rows, sales_ctrl, purchase_ctrl) -> str:
+    rows = []
+    for i, row in enumerate(sales_rows, 1):
+        kind = _elements({k: v for k, v in row.items() if k == "TypDokumentu"})
+        amounts = _elements({k: row[k] for k in sorted((k for k in row if k.startswith("K_")), key=_order)})
+        marker = _marker(row) if generation >= 3 else ""
+        rows.append(f"<tns:SprzedazWiersz><tns:LpSprzedazy>{i}</tns:LpSprzedazy>"
+                    f"<tns:NrKontrahenta>9527765432</tns:NrKontrahenta><tns:NazwaKontrahenta>Kontrahent"
+                    f"</tns:NazwaKontrahenta><tns:DowodSprzedazy>FV/{i}</tns:DowodSprzedazy>"
+                    f"<tns:DataWystawienia>{year}-{month:02d}-10</tns:DataWystawienia>{marker}{kind}{amounts}"
+                    f"</tns:SprzedazWiersz>")
+    s_rows, s_tax = sales_ctrl or (len(sales_rows), "0")
+    rows.append(f"<tns:SprzedazCtrl><tns:LiczbaWierszySprzedazy>{s_rows}</tns:LiczbaWierszySprzedazy>"
+                f"<tns:PodatekNalezny>{s_tax}</tns:PodatekNalezny></tns:SprzedazCtrl>")
+    for i, row in enumerate(purchase_rows, 1):
+        amounts = _elements({k: row[k] for k in sorted((k for k in row if k.startswith("K_")), key=_order)})
+        marker = _marker(row) if generation >= 3 else ""
+        rows.append(f"<tns:ZakupWiersz><tns:LpZakupu>{i}</tns:LpZakupu><tns:NrDostawcy>3897424335"
+                    f"</tns:NrDostawcy><tns:NazwaDostawcy>Dostawca</tns:NazwaDostawcy><tns:DowodZakupu>Z/{i}"
+                    f"</tns:DowodZakupu><tns:DataZakupu>{year}-{month:02d}-05</tns:DataZakupu>{marker}{amounts}"
+                    f"</tns:ZakupWiersz>")
+    p_rows, p_tax = purchase_ctrl or (len(purchase_rows), "0")
+    rows.append(f"<tns:ZakupCtrl><tns:LiczbaWierszyZakupow>{p_rows}</tns:LiczbaWierszyZakupow>"
+                f"<tns:PodatekNaliczony>{p_tax}</tns:PodatekNaliczony></tns:ZakupCtrl>")
+    return "<tns:Ewidencja>" + "".join(rows) + "</tns:Ewidencja>"
 
 
 KEDU_NS = "http://www.zus.pl/2024/KEDU_5_6"
