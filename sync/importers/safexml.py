@@ -167,7 +167,7 @@ class StreamReader:
 
 # Up to this size a refused file is read once more as a tree, to say where the error is (see ``locate``).
 LOCATE_MAX_BYTES = 8 * MIB
-_STEP = re.compile(r"^(?:[^:/\[]+:)?(?P<name>[^\[]+)(?:\[(?P<n>\d+)\])?$")
+_LP = ("LpSprzedazy", "LpZakupu")
 
 
 def locate(data: bytes, schema: etree.XMLSchema) -> tuple[int | None, str]:
@@ -188,12 +188,23 @@ def locate(data: bytes, schema: etree.XMLSchema) -> tuple[int | None, str]:
     if schema.validate(tree) or not schema.error_log:
         return None, ""
     entry = schema.error_log[0]
-    steps = []
-    for step in (entry.path or "").strip("/").split("/")[1:-1]:  # without the root and the element itself
-        match = _STEP.match(step)
-        if match:
-            steps.append(f"{match['name']} {match['n']}" if match["n"] else match["name"])
-    return entry.line or None, "/".join(steps)
+    try:
+        found = tree.xpath(entry.path, namespaces={k: v for k, v in tree.getroot().nsmap.items() if k})
+    except etree.XPathError:
+        found = []
+    if not found or not isinstance(found[0], etree._Element):
+        return entry.line or None, ""
+    return entry.line or None, "/".join(_step(node) for node in reversed(list(found[0].iterancestors()))
+                                        if node.getparent() is not None)
+
+
+def _step(node: etree._Element) -> str:
+    """``SprzedazWiersz 57`` (its Lp), ``ZUSDRA 2`` (its position among its kind), or just the name."""
+    number = next((c.text.strip() for c in node if local(c.tag) in _LP and c.text), "")
+    if not number:
+        same = [sibling for sibling in node.getparent() if sibling.tag == node.tag]
+        number = str(same.index(node) + 1) if len(same) > 1 else ""
+    return f"{local(node.tag)} {number}" if number else local(node.tag)
 
 
 _BYTES_REPR = re.compile(r"^(?:line \d+: )?b'(.*)'$", re.S)

@@ -134,13 +134,24 @@ def _register(generation, year, month, sales_rows, purchase_rows, sales_ctrl, pu
 
 
 KEDU_NS = "http://www.zus.pl/2024/KEDU_5_6"
+KEDU_57_NS = "http://www.zus.pl/2026/KEDU_5_7"
+# The annual health settlement (DRA XII, RCA III.F): which fields are yes/no, the rest are amounts, p1 the year.
+# 5.7 added two yes/no fields (p6, p15) and shifted the rest: 27 → 29 fields.
+ANNUAL_FLAGS = {27: (2, 3, 4, 12, 19), 29: (2, 3, 4, 6, 13, 15, 21)}
+
+
+def annual_settlement(tag: str, fields: int = 29, year: int = 2025) -> str:
+    """A DRA block XII / RCA part F of the 5.6 (27 fields) or 5.7 (29 fields) layout, every field filled."""
+    parts = [f"<p1>{year}</p1>"] + [
+        f"<p{n}>{'true' if n in ANNUAL_FLAGS[fields] else f'{n * 11}.00'}</p{n}>" for n in range(2, fields + 1)]
+    return f"<{tag}>{''.join(parts)}</{tag}>"
 
 
 def dra_xml(*, doc_id: int = 1, period: str = "2026-01", nip: str | None = "7680002466",
             pesel: str | None = "26211012346", social: str = "1788.29", health: str = "432.54",
             fp: str = "138.47", fgsp: str = "0.00", funds_total: str | None = None, fep: str = "0.00",
-            benefits: str = "0.00", refund: str = "0.00", to_pay: str | None = None) -> str:
-    """One ZUSDRA (KEDU 5.6 shape). ``to_pay`` defaults to the IX.2 formula."""
+            benefits: str = "0.00", refund: str = "0.00", to_pay: str | None = None, annual: str = "") -> str:
+    """One ZUSDRA (KEDU 5.6/5.7 shape). ``to_pay`` defaults to the IX.2 formula; ``annual`` is a block XII."""
     funds_total = funds_total if funds_total is not None else f"{Decimal(fp) + Decimal(fgsp):.2f}"
     if to_pay is None:
         computed = Decimal(social) + Decimal(health) + Decimal(funds_total) + Decimal(fep) - Decimal(benefits)
@@ -154,11 +165,37 @@ def dra_xml(*, doc_id: int = 1, period: str = "2026-01", nip: str | None = "7680
             f"<VI><p2>0.00</p2><p5>0.00</p5><p6>0.00</p6><p7>{health}</p7></VI>"
             f"<VII><p1>{fp}</p1><p2>{fgsp}</p2><p3>{funds_total}</p3></VII>"
             f"<VIII><p3>{fep}</p3></VIII>"
-            f"<IX><p1>{refund}</p1><p2>{to_pay}</p2></IX>"
+            f"<IX><p1>{refund}</p1><p2>{to_pay}</p2></IX>{annual}"
             f"<XIII><p1>2026-02-01</p1></XIII></ZUSDRA>")
+
+
+def rca_xml(*people: dict, doc_id: int = 10, period: str = "2026-01", nip: str | None = "7680002466",
+            pesel: str | None = "26211012346") -> str:
+    """One ZUSRCA; each person: ``last``, ``first``, ``pesel``, ``social``, ``health`` (III.C p2/p4 as a dict),
+    optionally ``annual`` (a part F)."""
+    ids = (f"<p1>{nip}</p1>" if nip else "") + (f"<p3>{pesel}</p3>" if pesel else "")
+    blocks = []
+    for n, person in enumerate(people, 1):
+        health = "".join(f"<{k}>{v}</{k}>" for k, v in sorted(person.get("health", {}).items()))
+        blocks.append(
+            f'<III id_bloku="{n}"><A><p1>{person["last"]}</p1><p2>{person["first"]}</p2><p3>P</p3>'
+            f'<p4>{person["pesel"]}</p4></A><B><p1><p1>0110</p1><p2>0</p2><p3>0</p3></p1><p3><p1>1</p1><p2>1</p2>'
+            f'</p3><p4>5000.00</p4><p5>5000.00</p5><p6>5000.00</p6><p29>{person.get("social", "0.00")}</p29></B>'
+            f'<C><p1>{person.get("base", "4314.50")}</p1>{health}</C>{person.get("annual", "")}</III>')
+    return (f'<ZUSRCA id_dokumentu="{doc_id}"><I><p1><p1>01</p1><p2>{period}</p2></p1></I>'
+            f"<II>{ids}<p6>JAN NOWAK</p6><p7>NOWAK</p7><p8>JAN</p8></II>{''.join(blocks)}"
+            f"<IV><p1>2026-02-01</p1></IV></ZUSRCA>")
 
 
 def kedu_xml(*documents: str, ns: str = KEDU_NS) -> bytes:
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<KEDU wersja_schematu="1" xmlns="{ns}"><naglowek.KEDU>'
             f"<program><producent>Asseco</producent><symbol>Płatnik</symbol><wersja>10.02.002</wersja></program>"
             f"</naglowek.KEDU>{''.join(documents)}</KEDU>").encode()
+
+
+def v7m2_like_the_shared_example(nip: str = "7018631981") -> bytes:
+    """A JPK_V7M(2) (07081) with the values of ``jpk_v7m2_valid_deklaracja_sprzedaz_zakupy_osoba_niefizyczna``:
+    2022-02, VAT to pay 124, sales VAT 2189.50, purchase VAT 2005.64 — built here, so no test needs that file."""
+    return jpk_xml(ns=JPK_NS["V7M2"], year=2022, month=2, nip=nip, declaration={"P_51": "124"},
+                   sales_rows=[{"K_19": "9519.57", "K_20": "2189.50"}], sales_ctrl=(1, "2189.50"),
+                   purchase_rows=[{"K_42": "8720.17", "K_43": "2005.64"}], purchase_ctrl=(1, "2005.64"))
