@@ -56,8 +56,9 @@ def detect(data: bytes, *, limits: ImportLimits | None = None) -> tuple[str, str
         known = kedu_variant(ns)
         if known is None:
             raise ExchangeFileError(
-                _("This KEDU file has namespace %(ns)s; the portal reads KEDU 5.x (Płatnik, namespace "
-                  "http://www.zus.pl/…/KEDU_5_6).") % {"ns": ns or "-"}, code="unknown_variant", variant="KEDU")
+                _("This KEDU file has namespace %(ns)s; the portal reads KEDU 5.x (Płatnik, namespaces "
+                  "http://www.zus.pl/2024/KEDU_5_6, http://www.zus.pl/2026/KEDU_5_7).") % {"ns": ns or "-"},
+                code="unknown_variant", variant="KEDU")
         return "kedu", known[0], ns
     raise ExchangeFileError(
         _("The file is XML but neither JPK_V7M/JPK_V7K nor KEDU: its root element is <%(name)s> (namespace "

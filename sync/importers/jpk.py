@@ -286,6 +286,8 @@ def _build(variant, data, filename, header, subject, declaration, sales, purchas
     if variant.generation >= 3:
         details["ksef"] = {"sales": dict(sales.markers), "purchases": dict(purchases.markers)}
         details["ksef_rows"] = sales.markers["NrKSeF"] + purchases.markers["NrKSeF"]
+        details["register_rows"] = sales.rows + purchases.rows
+        details["ksef_without"] = {m: sales.markers[m] + purchases.markers[m] for m in KSEF_MARKERS[1:]}
 
     periods = sorted({t.period for t in taxes} | {s.period for s in statements}) or [file_period]
     company = CompanyData(

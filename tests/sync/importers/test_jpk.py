@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from sync.importers import ExchangeFileError, detect_and_parse
 
@@ -389,3 +390,17 @@ def test_garbage_amount_in_a_variant_without_schema_is_refused():
     with pytest.raises(ExchangeFileError) as caught:
         detect_and_parse(data)
     assert caught.value.code == "invalid_field" and "K_20" in caught.value.message
+
+
+def test_version_3_schema_failure_says_in_polish_which_element_and_where():
+    """What a bookkeeper can forward to the program's vendor: the element, where it is, what is wrong."""
+    data = jpk_xml(ns=JPK_NS["V7M3"], month=3, declaration={"P_51": "12.5"})
+    with translation.override("pl"), pytest.raises(ExchangeFileError) as caught:
+        detect_and_parse(data)
+    message = caught.value.message
+    assert caught.value.code == "xsd_invalid"
+    assert message.startswith("Plik JPK_V7M(3) nie jest zgodny ze swoim oficjalnym schematem")
+    assert "element P_51" in message and "w Deklaracja/PozycjeSzczegolowe" in message
+    assert "wartość „12.5” jest tu niedozwolona" in message
+    assert "Przekaż ten komunikat dostawcy programu" in message
+    assert "{http" not in message
