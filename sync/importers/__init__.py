@@ -7,7 +7,7 @@ Usage (panel upload, ``POST files``)::
         result = detect_and_parse(upload.read(), filename=upload.name, kind=kind_or_none)
     except ExchangeFileError as error:
         ...  # refuse: error.code, error.message (translated), error.variant
-    batch_result = apply_batch(result.batch, agent)  # + show result.warnings / result.insured
+    batch_result = apply_batch(result.batch, agent)  # + show result.warnings / result.flags / result.insured
 
 See docs/importers.md for the formats, the field mapping and the safety limits.
 """
@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 from .jpk import VARIANTS as JPK_VARIANTS
 from .jpk import describe_unknown, parse_jpk
 from .kedu import kedu_variant, parse_kedu
-from .result import KINDS, ExchangeFileError, ImportResult, InsuredPerson, mask_identifier
+from .result import KINDS, ExchangeFileError, ImportResult, InsuredPerson, ReviewFlag, mask_identifier
 from .safexml import ImportLimits, StreamReader, default_limits, local, namespace, precheck
 from .zipfiles import iter_zip_members
 
 __all__ = [
-    "KINDS", "ExchangeFileError", "ImportLimits", "ImportResult", "InsuredPerson", "default_limits",
+    "KINDS", "ExchangeFileError", "ImportLimits", "ImportResult", "InsuredPerson", "ReviewFlag", "default_limits",
     "detect", "detect_and_parse", "iter_zip_members", "mask_identifier",
 ]
 
