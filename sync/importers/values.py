@@ -9,7 +9,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from clients.validators import is_valid_nip, is_valid_pesel, normalize_regon
+from clients.validators import normalize_nip, normalize_pesel, normalize_regon
 
 TWO_PLACES = Decimal("0.01")
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -68,13 +68,21 @@ def digits(text: str) -> str:
 
 
 # One rule for identifiers everywhere (``clients.validators``): checksum, and never all zeros.
-valid_nip = is_valid_nip
-valid_pesel = is_valid_pesel
-
-
-def valid_regon(text: str) -> bool:
+def _passes(normalise, text: str) -> bool:
     try:
-        normalize_regon(text)
+        normalise(text)
     except ValidationError:
         return False
     return True
+
+
+def valid_nip(text: str) -> bool:
+    return _passes(normalize_nip, text)
+
+
+def valid_pesel(text: str) -> bool:
+    return _passes(normalize_pesel, text)
+
+
+def valid_regon(text: str) -> bool:
+    return _passes(normalize_regon, text)

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from clients.payments import tax_microaccount
-from clients.validators import is_valid_nip, is_valid_pesel, normalize_nip, normalize_pesel, normalize_regon
+from clients.validators import normalize_nip, normalize_pesel, normalize_regon
 from sync.importers import ExchangeFileError, detect_and_parse
 
 from .conftest import JPK_NS, dra_xml, jpk_xml, kedu_xml
@@ -24,7 +24,6 @@ def test_the_shared_validators_refuse_all_zeros(normalise, value, code):
     with pytest.raises(ValidationError) as caught:
         normalise(value)
     assert caught.value.code == code
-    assert not is_valid_nip("0000000000") and not is_valid_pesel("00000000000")
 
 
 def test_no_micro_account_for_an_all_zero_nip():
