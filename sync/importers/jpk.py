@@ -28,10 +28,6 @@ class JpkVariant:
     generation: int = 2  # the (n) of the structure: decides the fields and the control-sum rule
 
     @property
-    def form(self) -> str:
-        return f"{self.label[:7]} ({self.generation})"  # "JPK_V7M (3)", the header's kodSystemowy
-
-    @property
     def quarterly(self) -> bool:
         return self.kind == "jpk_v7k"
 
