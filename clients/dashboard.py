@@ -24,6 +24,7 @@ from django.utils.translation import pgettext_lazy
 
 from clients import payments
 from clients.access import Membership, mask_pesel, memberships_of
+from clients.deadlines import is_quarterly_tax
 from clients.models import (
     Company,
     CompanyPerson,
@@ -34,6 +35,7 @@ from clients.models import (
     RevisionState,
     add_months,
 )
+from clients.zus_accounts import accounts_of_payers, zus_account_for
 
 ZERO = Decimal("0.00")
 
@@ -84,6 +86,7 @@ class PaymentItem:
     title: str = ""
     qr_payload: str | None = None
     recipient: str = ""
+    quarterly: bool = False  # settled per quarter: VAT-7K, or an income-tax advance of a quarterly company
 
     @property
     def figure_id(self) -> int:
@@ -104,7 +107,7 @@ class PaymentItem:
 
     @property
     def period_label(self) -> str:
-        if self.tax_type in payments.QUARTERLY_TAX_TYPES:
+        if self.quarterly:
             return payments.Period.parse(self.period).label(quarterly=True)
         return period_label(self.period)
 
@@ -185,12 +188,12 @@ def _tax_identifier(company: Company) -> dict | None:
         return None
 
 
-def _fill_paying(item: PaymentItem, identifier: dict | None) -> None:
+def _fill_paying(item: PaymentItem, identifier: dict | None, payer_accounts: dict[str, str]) -> None:
     """Account, exact title and QR payload of an item (none of them when there is nothing to pay to)."""
     if item.group == "zus":
         item.title = payments.zus_transfer_title(item.period)
         item.recipient = payments.ZUS_RECIPIENT_NAME
-        account = item.company.zus_account
+        account = zus_account_for(item.company, item.payer_key, payer_accounts)
         try:
             item.account = payments.normalize_account(account) if account else None
         except ValueError:
@@ -201,24 +204,30 @@ def _fill_paying(item: PaymentItem, identifier: dict | None) -> None:
         if identifier is None:
             return
         item.account = payments.tax_microaccount(**identifier)
-        item.title = payments.tax_transfer_title(item.tax_type, item.period, **identifier)
-        qr_title = payments.tax_qr_title(item.tax_type, item.period)
+        item.title = payments.tax_transfer_title(item.tax_type, item.period, quarterly=item.quarterly, **identifier)
+        qr_title = payments.tax_qr_title(item.tax_type, item.period, quarterly=item.quarterly)
     if item.account and item.payable and payments.qr_amount_fits(item.amount):
         item.qr_payload = payments.payment_qr_payload(account=item.account, amount=item.amount,
                                                       name=item.recipient, title=qr_title)
 
 
 def build_items(company: Company, revisions, marks: dict[int, PaymentMark], today: date,
-                identifier: dict | None = None) -> list[PaymentItem]:
-    """Payment items from approved tax and ZUS revisions (each carrying its ``figure``) of one company."""
+                identifier: dict | None = None, payer_accounts: dict[str, str] | None = None) -> list[PaymentItem]:
+    """Payment items from approved tax and ZUS revisions (each carrying its ``figure``) of one company.
+
+    ``payer_accounts`` (``zus_accounts.accounts_of_payers``) lets a caller of many companies look the payers'
+    NRS up once; without it, one query when the company has ZUS of payers other than itself.
+    """
     identifier = _tax_identifier(company) if identifier is None else identifier
     items: list[PaymentItem] = []
     zus: dict[tuple[date, str], dict[str, Revision]] = defaultdict(dict)
     for revision in revisions:
         figure = revision.figure
         if figure.kind.startswith("tax:"):
-            items.append(PaymentItem(company, figure, figure.period, "tax", figure.kind[4:], "", revision.amount,
-                                     revision.due_date, revision.label, today, marks.get(figure.pk)))
+            tax_type = figure.kind[4:]
+            items.append(PaymentItem(company, figure, figure.period, "tax", tax_type, "", revision.amount,
+                                     revision.due_date, revision.label, today, marks.get(figure.pk),
+                                     quarterly=is_quarterly_tax(tax_type, company.income_tax_period)))
         elif figure.kind.startswith("zus:"):
             zus[(figure.period, figure.payer_key)][figure.kind] = revision
     for (period, payer_key), parts in zus.items():
@@ -232,8 +241,10 @@ def build_items(company: Company, revisions, marks: dict[int, PaymentMark], toda
             anchor, amount = present[0], sum((r.amount for r in present), ZERO)
         items.append(PaymentItem(company, anchor.figure, period, "zus", "", payer_key, amount, anchor.due_date,
                                  anchor.label, today, marks.get(anchor.figure.pk)))
+    if payer_accounts is None:
+        payer_accounts = accounts_of_payers(payer_key for _period, payer_key in zus)
     for item in items:
-        _fill_paying(item, identifier)
+        _fill_paying(item, identifier, payer_accounts)
     items.sort(key=lambda i: (i.due_date or date.max, i.period, i.group != "zus", i.tax_type, i.payer_key))
     return items
 
@@ -327,10 +338,13 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
     marks: dict[int, PaymentMark] = {}
     previous_month = add_months(date(today.year, today.month, 1), -1)
     with_previous: set[int] = set()
+    payer_accounts: dict[str, str] = {}
     if ids:
         for revision in _payable(_approved(ids)).order_by("figure__period", "figure__kind", "figure__payer_key"):
             by_company[revision.figure.company_id].append(revision)
         marks = _marks(ids)
+        payer_accounts = accounts_of_payers(revision.figure.payer_key for revisions in by_company.values()
+                                            for revision in revisions)
         with_previous = set(Figure.objects.filter(company_id__in=ids, period=previous_month,
                                                   revisions__state=RevisionState.APPROVED)
                             .values_list("company_id", flat=True).distinct())
@@ -341,7 +355,7 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
         if not membership.financial:
             continue
         company = membership.company
-        items = build_items(company, by_company.get(company.pk, []), marks, today)
+        items = build_items(company, by_company.get(company.pk, []), marks, today, payer_accounts=payer_accounts)
         board.latest_period = max((item.period for item in items), default=None)
         shown = [item for item in items if item.period == board.latest_period or (
             item.to_pay and item.due_date is not None and item.due_date >= today)]

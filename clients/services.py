@@ -118,7 +118,8 @@ def set_manual_value(company: Company, period: date, kind: str, amount: Decimal,
     revision = Revision.objects.create(
         figure=figure, amount=Decimal(amount).quantize(Decimal("0.01")), label=label, source=MANUAL_SOURCE,
         manual=True, state=state, created_by=by,
-        due_date=due_date_for(kind, period, zus_payer=company.zus_payer, given=due_date),
+        due_date=due_date_for(kind, period, zus_payer=company.zus_payer, income_tax_period=company.income_tax_period,
+                              given=due_date),
         approved_at=now if approve else None, approved_by=by if approve else None)
     ApprovalLog.objects.create(company=company, period=period, user=by, action=ApprovalLog.Action.MANUAL,
                                revisions=1 if approve else 0)

@@ -18,7 +18,7 @@ from clients.models import PROGRAM_CODES, Company, CompanyChange
 SOURCE_KINDS = ("basic_data", "zus", "taxes", "statements")
 #: Basic-data fields the office may edit (and a sync may bring a different value of: clients.conflicts).
 BASIC_FIELDS = ("name", "regon", "street", "postal_code", "city", "country", "email", "phone", "vat", "income_tax",
-                "zus_payer")
+                "income_tax_period", "zus_payer")
 
 
 def _check_program(program: str | None) -> str | None:

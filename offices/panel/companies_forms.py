@@ -59,6 +59,7 @@ class CompanyFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Name or NIP"), required=False, max_length=100)
     unapproved = forms.BooleanField(label=_("only with unapproved data"), required=False)
+    without_zus_account = forms.BooleanField(label=_("only with ZUS but no ZUS account (NRS)"), required=False)
     missing = PeriodField(label=_("no data for the month"), required=False)
     program = forms.ChoiceField(label=_("program"), required=False)
     bookkeeper = forms.ChoiceField(label=_("bookkeeper"), required=False)

@@ -53,7 +53,7 @@ def test_bob_sees_company_x_items_with_amounts_due_dates_accounts_and_titles(off
     # ZUS: one transfer of the total; X has no NRS account on file, so the client is told to ask.
     assert "PLN\xa02,000.00" in html
     assert "Składki ZUS 01.2026" in html
-    assert "Ask your office for your ZUS account number." in html
+    assert "Missing: your individual ZUS contribution account (NRS)." in html
     # Due dates from the revisions (apply_batch computed them): PIT and ZUS on the 20th, VAT on the 25th.
     assert '<time datetime="2026-02-20">20.02.2026</time>' in html
     assert '<time datetime="2026-02-25">25.02.2026</time>' in html
