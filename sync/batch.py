@@ -27,6 +27,7 @@ PERSON_ROLES = ("owner", "partner", "proxy")
 VAT_SETUPS = ("monthly", "quarterly", "exempt")
 INCOME_TAX_SETUPS = ("scale", "linear", "lump_sum", "cit")
 ZUS_PAYER_KINDS = ("budget_unit", "legal_person", "other")
+INCOME_TAX_PERIODS = ("monthly", "quarterly")  # v1.1
 DATA_KINDS = ("basic_data", "zus", "taxes", "statements")
 
 
@@ -55,6 +56,7 @@ class TaxSetup:
     vat: str | None = None  # one of VAT_SETUPS
     income_tax: str | None = None  # one of INCOME_TAX_SETUPS
     zus_payer: str | None = None  # one of ZUS_PAYER_KINDS
+    income_tax_period: str | None = None  # v1.1: one of INCOME_TAX_PERIODS (None: leave as it is)
 
 
 @dataclass(frozen=True)

@@ -209,7 +209,7 @@ class _Ingestion:
             if company.source_taxes == program:
                 for tax in data.taxes:
                     period, kind = _period(tax.period), f"tax:{tax.type}"
-                    due = tax.due_date or statutory_due_date(kind, period, zus_payer)
+                    due = tax.due_date or statutory_due_date(kind, period, zus_payer, company.income_tax_period)
                     wanted.append(_Wanted((cid, period, kind, ""), tax.amount, due, tax.label))
             else:
                 figures["skipped_source"] += len(data.taxes)
@@ -417,7 +417,7 @@ class _Ingestion:
 # --- helpers -------------------------------------------------------------------------------
 
 _BASIC_FIELDS = ["name", "regon", "street", "postal_code", "city", "country", "email", "phone", "vat", "income_tax",
-                 "zus_payer"]
+                 "income_tax_period", "zus_payer"]
 
 
 def _merge_basic_data(company: Company, data: CompanyData, overwrite: bool, program: str,
@@ -435,7 +435,7 @@ def _merge_basic_data(company: Company, data: CompanyData, overwrite: bool, prog
                         country=data.address.country)
     if data.tax_setup is not None:
         incoming.update(vat=data.tax_setup.vat, income_tax=data.tax_setup.income_tax,
-                        zus_payer=data.tax_setup.zus_payer)
+                        zus_payer=data.tax_setup.zus_payer, income_tax_period=data.tax_setup.income_tax_period)
     changed = False
     for field, value in incoming.items():
         if not value:

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from clients.validators import normalize_nip, normalize_pesel, normalize_phone, normalize_regon
 from sync.batch import (
     FIGURE_LABELS,
+    INCOME_TAX_PERIODS,
     INCOME_TAX_SETUPS,
     PERSON_ROLES,
     PROGRAM_CODES,
@@ -71,7 +72,8 @@ PROGRAM_SET = frozenset(PROGRAM_CODES)
 TAX_TYPE_SET = frozenset(TAX_TYPES)
 LABEL_SET = frozenset(FIGURE_LABELS)
 ROLE_SET = frozenset(PERSON_ROLES)
-TAX_SETUP_CHOICES = {"vat": VAT_SETUPS, "income_tax": INCOME_TAX_SETUPS, "zus_payer": ZUS_PAYER_KINDS}
+TAX_SETUP_CHOICES = {"vat": VAT_SETUPS, "income_tax": INCOME_TAX_SETUPS, "zus_payer": ZUS_PAYER_KINDS,
+                     "income_tax_period": INCOME_TAX_PERIODS}
 
 # Maximum lengths follow the columns the values end up in (clients.models).
 MAX_LENGTHS = {

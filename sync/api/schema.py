@@ -18,6 +18,7 @@ from sync.api.problems import PROBLEM_CONTENT_TYPE, PROBLEMS
 from sync.batch import (
     DATA_KINDS,
     FIGURE_LABELS,
+    INCOME_TAX_PERIODS,
     INCOME_TAX_SETUPS,
     PERSON_ROLES,
     PROGRAM_CODES,
@@ -41,6 +42,7 @@ ENUM_NAMES = {
     "VatSetupEnum": VAT_SETUPS,
     "IncomeTaxSetupEnum": INCOME_TAX_SETUPS,
     "ZusPayerKindEnum": ZUS_PAYER_KINDS,
+    "IncomeTaxPeriodEnum": INCOME_TAX_PERIODS,
     "EventLevelEnum": tuple(EventLevel.values),
     "FileKindEnum": FILE_KINDS,
     "BatchStatusEnum": ("applied", "partially_applied", "rejected"),
@@ -268,6 +270,10 @@ class TaxSetupSerializer(serializers.Serializer):
     vat = serializers.ChoiceField(choices=VAT_SETUPS, required=False, allow_null=True)
     income_tax = serializers.ChoiceField(choices=INCOME_TAX_SETUPS, required=False, allow_null=True)
     zus_payer = serializers.ChoiceField(choices=ZUS_PAYER_KINDS, required=False, allow_null=True)
+    income_tax_period = serializers.ChoiceField(
+        choices=INCOME_TAX_PERIODS, required=False, allow_null=True,
+        help_text="v1.1: quarterly income-tax advances (PIT-5, PIT-5L, PIT-28, CIT) are due on the 20th after "
+                  "the quarter and titled RRKqq; default monthly.")
 
 
 class PersonSerializer(serializers.Serializer):
@@ -386,7 +392,8 @@ BATCH_EXAMPLE = {
         "nip": "5260250995", "regon": "012100784", "name": "Przykład Sp. z o.o.",
         "address": {"street": "ul. Prosta 1", "postal_code": "00-001", "city": "Warszawa", "country": "PL"},
         "email": "biuro@przyklad.pl", "phone": "+48 600 100 200",
-        "tax_setup": {"vat": "monthly", "income_tax": "cit", "zus_payer": "legal_person"},
+        "tax_setup": {"vat": "monthly", "income_tax": "cit", "income_tax_period": "monthly",
+                      "zus_payer": "legal_person"},
         "people": [{"first_name": "Anna", "last_name": "Nowak", "pesel": "44051401359", "nip": None,
                     "email": "anna@przyklad.pl", "phone": "+48600100200", "role": "owner"}],
         "taxes": [{"period": "2026-10", "type": "VAT-7", "amount": "1234.00", "due_date": "2026-11-25"},
