@@ -75,3 +75,37 @@ def missing_zus_account_exists() -> Exists:
     own_missing = zus.filter(payer_key="", company__zus_account="")
     payer_missing = zus.exclude(payer_key="").filter(~Exists(payer_with_account))
     return Exists(own_missing) | Exists(payer_missing)
+
+
+def record_synced_zus_accounts(companies: list[tuple[Company, str]], people: list[tuple[str | None, str | None, str]],
+                               *, program: str) -> set[int]:
+    """NRS sent by an agent (agent API v1.1, already validated): store those that differ. Two queries at most
+    per kind, whatever the batch size; returns the ids of the companies whose NRS changed.
+
+    ``companies`` pairs a company with its NRS; ``people`` are ``(pesel, nip, NRS)`` of payers paying their
+    own contributions — stored on the person with that PESEL (else NIP); one not known yet is not stored.
+    """
+    changed = [(company, account) for company, account in companies if company.zus_account != account]
+    if changed:
+        CompanyChange.objects.bulk_create([
+            CompanyChange(company=company, action=CompanyChange.Action.ZUS_ACCOUNT,
+                          details={"zus_account": [company.zus_account, account], "program": program})
+            for company, account in changed])
+        for company, account in changed:
+            company.zus_account = account
+        Company.objects.bulk_update([company for company, _account in changed], ["zus_account"])
+    if people:
+        pesels = {pesel for pesel, _nip, _account in people if pesel}
+        nips = {nip for pesel, nip, _account in people if nip and not pesel}
+        known = list(Person.objects.filter(Q(pesel__in=pesels) | Q(nip__in=nips)))
+        by_pesel = {person.pesel: person for person in known if person.pesel}
+        by_nip = {person.nip: person for person in known if person.nip}
+        updated = {}
+        for pesel, nip, account in people:
+            person = by_pesel.get(pesel) if pesel else by_nip.get(nip)
+            if person is not None and person.zus_account != account:
+                person.zus_account = account
+                updated[person.pk] = person
+        if updated:
+            Person.objects.bulk_update(list(updated.values()), ["zus_account"])
+    return {company.pk for company, _account in changed}

@@ -69,6 +69,7 @@ class PersonData:
     email: str = ""
     phone: str = ""  # E.164 or ""
     role: str = "owner"  # one of PERSON_ROLES
+    zus_account: str | None = None  # v1.1: the person's own NRS, 26 digits; None: leave the stored one alone
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class CompanyData:
     email: str = ""
     phone: str = ""
     tax_setup: TaxSetup | None = None
+    zus_account: str | None = None  # v1.1: the company's own NRS, 26 digits; None: leave the stored one alone
     people: tuple[PersonData, ...] = ()
     taxes: tuple[TaxEntry, ...] = ()
     zus: tuple[ZusEntry, ...] = ()
@@ -139,6 +141,7 @@ class PayerData:
     pesel: str | None = None
     nip: str | None = None
     zus: tuple[ZusEntry, ...] = ()
+    zus_account: str | None = None  # v1.1: the payer's NRS, stored on the people it is matched to
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from clients.models import (
 )
 from clients.rules import approve_on_sync_kinds
 from clients.summaries import queue_summary
+from clients.zus_accounts import record_synced_zus_accounts
 from offices.accounts.models import OfficeSettings
 from sync.batch import Batch, BatchResult, CompanyData, FieldError, PersonData, ZusEntry
 from sync.models import Agent
@@ -168,6 +169,7 @@ class _Ingestion:
 
         changed: set[int] = set()
         changed |= self._basic_data(applied)
+        changed |= self._zus_accounts(applied, payer_companies)
         wanted, newest = self._wanted_figures(applied)
         wanted += self._payer_figures(payer_companies, locked, companies)
         changed |= self._write_figures(applied, wanted, newest)
@@ -196,6 +198,20 @@ class _Ingestion:
         if self.office.send_activation:
             invite_on_commit([person.pk for person in new_people if person.pk and person.email])
         return {c.pk for c in changed_companies} | changed_people
+
+    def _zus_accounts(self, applied, payer_companies) -> set[int]:
+        """v1.1 ``zus_account`` of companies, people and matched payers, from the company's ZUS or basic-data
+        program; an absent one leaves the stored NRS alone."""
+        companies, people = [], []
+        for data, company, _created in applied:
+            if not company.enabled or self.program not in (company.source_basic_data, company.source_zus):
+                continue
+            if data.zus_account is not None:
+                companies.append((company, data.zus_account))
+            people += [(p.pesel, p.nip, p.zus_account) for p in data.people if p.zus_account is not None]
+        people += [(payer.pesel, payer.nip, payer.zus_account) for payer in self.batch.payers
+                   if payer.zus_account is not None and payer.index in payer_companies]
+        return record_synced_zus_accounts(companies, people, program=self.program)
 
     def _wanted_figures(self, applied) -> tuple[list[_Wanted], dict[int, date]]:
         program, figures = self.program, self.result.figures

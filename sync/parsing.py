@@ -35,6 +35,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from clients.payments import validate_zus_account
 from clients.validators import normalize_nip, normalize_pesel, normalize_phone, normalize_regon
 from sync.batch import (
     FIGURE_LABELS,
@@ -133,6 +134,18 @@ def _bad_choice(field: str, value, choices) -> _Bad:
 
 
 # --- scalar values ---------------------------------------------------------------------------------
+
+def zus_account(value, field: str, payer_nip: str | None) -> str | None:
+    """v1.1 ``zus_account``: absent/null → None (the stored NRS stays); else checked against the payer's NIP."""
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise _bad_type(field, _("a string"), value)
+    try:
+        return validate_zus_account(value[:64], nip=payer_nip)
+    except ValueError as error:
+        raise _Bad(field, "invalid_zus_account", str(error)) from None
+
 
 def amount(value, field: str) -> Decimal:
     """A JSON string with at most 12 integer digits and 2 decimals → a two-place ``Decimal``."""
@@ -545,6 +558,11 @@ def _person(raw, index: int, errors: _Collector, sub: str) -> PersonData | None:
             values[name] = parser(raw.get(name))
         except _Bad as bad:
             errors.add(bad, sub)
+    if len(errors.errors) == count:
+        try:
+            values["zus_account"] = zus_account(raw.get("zus_account"), "zus_account", values["nip"])
+        except _Bad as bad:
+            errors.add(bad, sub)
     if len(errors.errors) != count:
         return None
     return PersonData(index=index, **values)
@@ -580,6 +598,11 @@ def _company(raw, index: int) -> tuple[CompanyData | None, list[FieldError]]:
         values["tax_setup"] = _tax_setup(raw.get("tax_setup"))
     except _Bad as bad:
         errors.add(bad)
+    if values.get("nip"):
+        try:
+            values["zus_account"] = zus_account(raw.get("zus_account"), "zus_account", values["nip"])
+        except _Bad as bad:
+            errors.add(bad)
 
     people = []
     try:
@@ -687,9 +710,14 @@ def _payer(raw, index: int) -> tuple[PayerData | None, list[FieldError]]:
             continue
         seen.add(entry.period)
         entries.append(entry)
+    account = None
+    try:
+        account = zus_account(raw.get("zus_account"), "zus_account", payer_nip)
+    except _Bad as bad:
+        errors.add(bad)
     if errors.errors:
         return None, errors.errors
-    return PayerData(index=index, pesel=payer_pesel, nip=payer_nip, zus=tuple(entries)), []
+    return PayerData(index=index, pesel=payer_pesel, nip=payer_nip, zus=tuple(entries), zus_account=account), []
 
 
 # --- the request -----------------------------------------------------------------------------------

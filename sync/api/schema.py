@@ -272,8 +272,13 @@ class TaxSetupSerializer(serializers.Serializer):
     zus_payer = serializers.ChoiceField(choices=ZUS_PAYER_KINDS, required=False, allow_null=True)
     income_tax_period = serializers.ChoiceField(
         choices=INCOME_TAX_PERIODS, required=False, allow_null=True,
-        help_text="v1.1: quarterly income-tax advances (PIT-5, PIT-5L, PIT-28, CIT) are due on the 20th after "
-                  "the quarter and titled RRKqq; default monthly.")
+        help_text=_("v1.1: quarterly income-tax advances (PIT-5, PIT-5L, PIT-28, CIT) are due on the 20th after "
+                    "the quarter and titled RRKqq; default monthly."))
+
+
+ZUS_ACCOUNT_HELP = _(
+    "v1.1: the payer's ZUS contribution account (NRS), 26 digits, spaces tolerated: 2 check digits, 60000002026, "
+    "3 digits of the declaration range and the payer's NIP; mod-97 checked. Absent or null: the stored one stays.")
 
 
 class PersonSerializer(serializers.Serializer):
@@ -285,6 +290,7 @@ class PersonSerializer(serializers.Serializer):
     phone = serializers.CharField(required=False, allow_blank=True, allow_null=True,
                                   help_text=_("Stored as E.164; without a country code it is Polish."))
     role = serializers.ChoiceField(choices=PERSON_ROLES, required=False, default="owner")
+    zus_account = serializers.CharField(required=False, allow_null=True, help_text=ZUS_ACCOUNT_HELP)
 
 
 class TaxEntrySerializer(serializers.Serializer):
@@ -334,6 +340,7 @@ class CompanySerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, allow_null=True)
     phone = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     tax_setup = TaxSetupSerializer(required=False, allow_null=True)
+    zus_account = serializers.CharField(required=False, allow_null=True, help_text=ZUS_ACCOUNT_HELP)
     people = PersonSerializer(many=True, required=False)
     taxes = TaxEntrySerializer(many=True, required=False)
     zus = ZusEntrySerializer(many=True, required=False)
@@ -344,6 +351,7 @@ class PayerSerializer(serializers.Serializer):
     pesel = serializers.CharField(required=False, allow_null=True)
     nip = serializers.CharField(required=False, allow_null=True)
     zus = PayerZusEntrySerializer(many=True, required=False)
+    zus_account = serializers.CharField(required=False, allow_null=True, help_text=ZUS_ACCOUNT_HELP)
 
 
 class BatchRequestSerializer(serializers.Serializer):
