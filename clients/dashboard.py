@@ -7,8 +7,9 @@ written once:
 - one payment item per tax figure (``tax:<type>``) and one per ZUS payer and month (the ``zus:total``
   figure, or the sum of the parts when no total was sent) — ZUS is paid in one transfer;
 - a negative amount is a refund/surplus and a zero amount is nothing to pay: neither is ever "to pay";
-- an item is paid when the client marked it paid for the amount it now has (``PaymentMark``); unpaid items
-  with something to pay are carried forward on the dashboard, overdue ones included, until marked;
+- what is still to pay is the item's payment status (clients.payment_status: the client's mark, the office's
+  settlement, a dopłata or nadpłata after a correction); items with something left to pay are carried forward
+  on the dashboard, overdue ones included, until paid or settled;
 - every function runs a fixed number of SQL queries, whatever the length of the company's history.
 """
 
@@ -33,8 +34,12 @@ from clients.models import (
     PersonRole,
     Revision,
     RevisionState,
+    Settlement,
     add_months,
 )
+from clients.models_payments import ZUS_ITEM
+from clients.payment_status import PaymentState, PaymentStatus, status_of
+from clients.settlements import ItemKey, settlements_of
 from clients.zus_accounts import accounts_of_payers, zus_account_for
 
 ZERO = Decimal("0.00")
@@ -87,6 +92,7 @@ class PaymentItem:
     qr_payload: str | None = None
     recipient: str = ""
     quarterly: bool = False  # settled per quarter: VAT-7K, or an income-tax advance of a quarterly company
+    settlement: Settlement | None = None  # the office's word that it was paid (clients.settlements)
 
     @property
     def figure_id(self) -> int:
@@ -124,17 +130,32 @@ class PaymentItem:
         return self.amount > 0
 
     @property
+    def status(self) -> PaymentStatus:
+        """The one payment status (clients.payment_status): due, paid per the client, settled, superseded."""
+        return status_of(self.amount, marked=self.mark.amount if self.mark else None,
+                         settled=self.settlement.amount if self.settlement else None)
+
+    @property
     def paid(self) -> bool:
-        return self.mark is not None and self.mark.amount == self.amount
+        return self.status.state in (PaymentState.PAID_BY_CLIENT, PaymentState.SETTLED)
+
+    @property
+    def settled(self) -> bool:
+        return self.status.state == PaymentState.SETTLED
 
     @property
     def mark_outdated(self) -> bool:
-        """Marked paid for an amount the office has since changed."""
-        return self.mark is not None and self.mark.amount != self.amount
+        """Paid for an amount the office has since changed (a dopłata or a nadpłata is shown)."""
+        return self.status.superseded
+
+    @property
+    def left_to_pay(self) -> Decimal:
+        """The whole amount, the dopłata after a correction, or nothing (a nadpłata is never offered again)."""
+        return self.status.left_to_pay
 
     @property
     def to_pay(self) -> bool:
-        return self.payable and not self.paid
+        return self.left_to_pay > 0
 
     @property
     def days_left(self) -> int | None:
@@ -166,7 +187,7 @@ class PaymentItem:
 
     @property
     def qr_too_large(self) -> bool:
-        return self.to_pay and self.account is not None and self.amount > payments.QR_MAX_AMOUNT
+        return self.to_pay and self.account is not None and self.left_to_pay > payments.QR_MAX_AMOUNT
 
 
 def _tax_identifier(company: Company) -> dict | None:
@@ -206,17 +227,19 @@ def _fill_paying(item: PaymentItem, identifier: dict | None, payer_accounts: dic
         item.account = payments.tax_microaccount(**identifier)
         item.title = payments.tax_transfer_title(item.tax_type, item.period, quarterly=item.quarterly, **identifier)
         qr_title = payments.tax_qr_title(item.tax_type, item.period, quarterly=item.quarterly)
-    if item.account and item.payable and payments.qr_amount_fits(item.amount):
-        item.qr_payload = payments.payment_qr_payload(account=item.account, amount=item.amount,
+    if item.account and item.to_pay and payments.qr_amount_fits(item.left_to_pay):
+        item.qr_payload = payments.payment_qr_payload(account=item.account, amount=item.left_to_pay,
                                                       name=item.recipient, title=qr_title)
 
 
 def build_items(company: Company, revisions, marks: dict[int, PaymentMark], today: date,
-                identifier: dict | None = None, payer_accounts: dict[str, str] | None = None) -> list[PaymentItem]:
+                identifier: dict | None = None, payer_accounts: dict[str, str] | None = None,
+                settlements: dict[ItemKey, Settlement] | None = None) -> list[PaymentItem]:
     """Payment items from approved tax and ZUS revisions (each carrying its ``figure``) of one company.
 
     ``payer_accounts`` (``zus_accounts.accounts_of_payers``) lets a caller of many companies look the payers'
-    NRS up once; without it, one query when the company has ZUS of payers other than itself.
+    NRS up once; without it, one query when the company has ZUS of payers other than itself. ``settlements``
+    (``settlements.settlements_of``) likewise; without it, one query when there are items.
     """
     identifier = _tax_identifier(company) if identifier is None else identifier
     items: list[PaymentItem] = []
@@ -243,7 +266,11 @@ def build_items(company: Company, revisions, marks: dict[int, PaymentMark], toda
                                  anchor.label, today, marks.get(anchor.figure.pk)))
     if payer_accounts is None:
         payer_accounts = accounts_of_payers(payer_key for _period, payer_key in zus)
+    if settlements is None:
+        settlements = settlements_of([company.pk], period__in={item.period for item in items}) if items else {}
     for item in items:
+        item.settlement = settlements.get(
+            (company.pk, item.period, ZUS_ITEM if item.group == "zus" else item.tax_type, item.payer_key))
         _fill_paying(item, identifier, payer_accounts)
     items.sort(key=lambda i: (i.due_date or date.max, i.period, i.group != "zus", i.tax_type, i.payer_key))
     return items
@@ -282,7 +309,7 @@ class DueGroup:
 
     @property
     def total_to_pay(self) -> Decimal:
-        return sum((item.amount for item in self.items if item.to_pay), ZERO)
+        return sum((item.left_to_pay for item in self.items), ZERO)
 
 
 @dataclass
@@ -312,11 +339,11 @@ class CompanyDashboard:
 
     @property
     def total_to_pay(self) -> Decimal:
-        return sum((item.amount for item in self.items if item.to_pay), ZERO)
+        return sum((item.left_to_pay for item in self.items), ZERO)
 
     @property
     def overdue_total(self) -> Decimal:
-        return sum((item.amount for item in self.items if item.overdue), ZERO)
+        return sum((item.left_to_pay for item in self.items if item.overdue), ZERO)
 
     @property
     def waiting_labels(self) -> list[str]:
@@ -324,7 +351,7 @@ class CompanyDashboard:
 
 
 def dashboard_for(user, today: date) -> list[CompanyDashboard]:
-    """What a client login has to pay, per company, grouped by due date (overdue first). 4 queries.
+    """What a client login has to pay, per company, grouped by due date (overdue first). 5 queries.
 
     Shown per company: all items of the latest approved month (paid ones, refunds, zeros too) so that the
     client sees the month complete and can undo a mark, plus any other item still to pay: upcoming ones in
@@ -339,10 +366,12 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
     previous_month = add_months(date(today.year, today.month, 1), -1)
     with_previous: set[int] = set()
     payer_accounts: dict[str, str] = {}
+    settlements: dict[ItemKey, Settlement] = {}
     if ids:
         for revision in _payable(_approved(ids)).order_by("figure__period", "figure__kind", "figure__payer_key"):
             by_company[revision.figure.company_id].append(revision)
         marks = _marks(ids)
+        settlements = settlements_of(ids)
         payer_accounts = accounts_of_payers(revision.figure.payer_key for revisions in by_company.values()
                                             for revision in revisions)
         with_previous = set(Figure.objects.filter(company_id__in=ids, period=previous_month,
@@ -355,7 +384,8 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
         if not membership.financial:
             continue
         company = membership.company
-        items = build_items(company, by_company.get(company.pk, []), marks, today, payer_accounts=payer_accounts)
+        items = build_items(company, by_company.get(company.pk, []), marks, today, payer_accounts=payer_accounts,
+                            settlements=settlements)
         board.latest_period = max((item.period for item in items), default=None)
         shown = [item for item in items if item.period == board.latest_period or (
             item.to_pay and item.due_date is not None and item.due_date >= today)]
@@ -375,7 +405,7 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
 
 
 def item_for_figure(figure: Figure, today: date) -> PaymentItem | None:
-    """The payment item a figure belongs to (a ZUS part resolves to its payer's month item). 2 queries."""
+    """The payment item a figure belongs to (a ZUS part resolves to its payer's month item). 3 queries."""
     company = figure.company
     filters = {"figure__period": figure.period}
     if figure.kind.startswith("zus:"):
@@ -423,7 +453,7 @@ class MonthView:
 
     @property
     def total_to_pay(self) -> Decimal:
-        return sum((item.amount for item in self.items if item.to_pay), ZERO)
+        return sum((item.left_to_pay for item in self.items), ZERO)
 
     @property
     def total_payable(self) -> Decimal:
@@ -437,7 +467,7 @@ def statement_label(name: str) -> str:
 
 
 def month_view(company: Company, period: date, today: date) -> MonthView:
-    """Everything of one approved month: items, statements and the year's revenue and costs. 2 queries."""
+    """Everything of one approved month: items, statements and the year's revenue and costs. 3 queries."""
     first = date(period.year, 1, 1)
     revisions = list(_approved([company.pk], figure__period__gte=first, figure__period__lt=date(period.year + 1, 1, 1))
                      .order_by("figure__kind", "figure__payer_key"))
@@ -474,7 +504,7 @@ class HistoryMonth:
 
 
 def history_for(company: Company, today: date) -> list[HistoryMonth]:
-    """Every month with approved data, newest first, with what it asks to pay and what is paid. 3 queries."""
+    """Every month with approved data, newest first, with what it asks to pay and what is paid. 4 queries."""
     revisions = list(_payable(_approved([company.pk])))
     items = build_items(company, revisions, _marks([company.pk]) if revisions else {}, today)
     periods = set(Figure.objects.filter(company=company, revisions__state=RevisionState.APPROVED)
@@ -483,7 +513,7 @@ def history_for(company: Company, today: date) -> list[HistoryMonth]:
     for period in sorted(periods, reverse=True):
         of_month = [i for i in items if i.period == period]
         months.append(HistoryMonth(
-            period, sum((i.amount for i in of_month if i.to_pay), ZERO),
+            period, sum((i.left_to_pay for i in of_month), ZERO),
             sum((i.amount for i in of_month if i.payable), ZERO), len(of_month),
             sum(1 for i in of_month if i.paid), sum((i.refund_amount for i in of_month if i.refund), ZERO)))
     return months

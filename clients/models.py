@@ -445,6 +445,7 @@ class CompanyChange(models.Model):
         CONFLICT = "conflict", _("resolved a basic data conflict")
         ASSIGNED = "assigned", _("assigned a bookkeeper")
         ZUS_ACCOUNT = "zus_account", _("changed the ZUS account (NRS)")
+        SETTLED = "settled", _("recorded payments")
 
     at = models.DateTimeField(_("when"), auto_now_add=True)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="changes")
@@ -461,3 +462,7 @@ class CompanyChange(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.company_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# Registered here; defined apart to keep this module small (see its docstring).
+from clients.models_payments import Settlement, SettlementSource  # noqa: E402, F401

@@ -348,7 +348,7 @@ def queue_reminders(today: datetime.date | None = None) -> list[Message]:
             context = {"office": current_office(), "company": company, "due_date": content.format_date(due),
                        "days": days, "portal_url": portal_url("/"),
                        "items": [{"label": content.label_for(item.figure.kind), "name": item.name,
-                                  "amount_text": content.format_amount(item.amount),
+                                  "amount_text": content.format_amount(item.left_to_pay),
                                   "period": item.period_label} for item in items]}
             for person, channel, address in _recipients(company):
                 key = dedup_key(Purpose.REMINDER, company.pk, due, days, person.pk, channel)

@@ -103,7 +103,7 @@ def queue_nudge(company, period: datetime.date, today: datetime.date | None = No
     context = {"office": current_office(), "company": company, "due_date": content.format_date(due) if due else "",
                "days": (due - today).days if due else 0, "portal_url": portal_url("/"),
                "items": [{"label": content.label_for(item.figure.kind), "name": item.name,
-                          "amount_text": content.format_amount(item.amount), "period": item.period_label}
+                          "amount_text": content.format_amount(item.left_to_pay), "period": item.period_label}
                          for item in items]}
     rows = []
     for person, channel, address in _recipients(company):

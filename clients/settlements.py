@@ -1,0 +1,120 @@
+"""Recording what the office knows was paid (``Settlement``): from the accounting program (agent API v1.1
+``settlements``), a bank statement or a bookkeeper. Read by ``payment_status`` through the payment items.
+
+A settlement is keyed like its item — (company, period, what, payer) with ``what`` a tax type or ``ZUS`` —
+so one that arrives before its item is kept (*unmatched*, listed for the office) and applies as soon as the
+item arrives. An identical repeat changes nothing; another amount replaces the earlier one. Every change is
+in the company's audit trail (``CompanyChange``, action ``settled``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from clients.models import Company, CompanyChange, Figure, Settlement
+from clients.models_payments import ZUS_ITEM
+
+#: (company id, period, what, payer key): how an item and its settlement find each other.
+ItemKey = tuple[int, date, str, str]
+
+
+@dataclass(frozen=True)
+class SettlementEntry:
+    period: date
+    what: str  # a tax type (``VAT-7``…) or ``ZUS``
+    amount: Decimal
+    paid_on: date | None = None
+    payer_key: str = ""  # ZUS of a payer other than the company: their PESEL or NIP
+
+
+@dataclass
+class SettlementCounts:
+    recorded: int = 0
+    unchanged: int = 0
+    unmatched: int = 0
+
+    def as_json(self) -> dict:
+        return {"recorded": self.recorded, "unchanged": self.unchanged, "unmatched": self.unmatched}
+
+
+def settlement_key(settlement: Settlement) -> ItemKey:
+    return (settlement.company_id, settlement.period, settlement.what, settlement.payer_key)
+
+
+def settlements_of(company_ids, **filters) -> dict[ItemKey, Settlement]:
+    """The settlements of these companies (``filters`` on Settlement fields, e.g. ``period=…``). One query."""
+    rows = Settlement.objects.filter(company_id__in=list(company_ids), **filters)
+    return {settlement_key(row): row for row in rows}
+
+
+def _figure_q(entry: SettlementEntry) -> Q:
+    if entry.what == ZUS_ITEM:
+        return Q(period=entry.period, kind__startswith="zus:", payer_key=entry.payer_key)
+    return Q(period=entry.period, kind=f"tax:{entry.what}", payer_key="")
+
+
+def _items_present(company: Company, entries: list[SettlementEntry]) -> set[tuple[date, str, str]]:
+    condition = Q()
+    for entry in entries:
+        condition |= _figure_q(entry)
+    present = set()
+    for period, kind, payer_key in (Figure.objects.filter(company=company).filter(condition)
+                                    .values_list("period", "kind", "payer_key")):
+        present.add((period, ZUS_ITEM if kind.startswith("zus:") else kind[4:], payer_key))
+    return present
+
+
+@transaction.atomic
+def record_settlements(company: Company, entries: list[SettlementEntry], *, source: str, program: str = "",
+                       by=None, agent_name: str = "") -> SettlementCounts:
+    """Record what was paid for these items of one company; three queries plus the writes."""
+    counts = SettlementCounts()
+    if not entries:
+        return counts
+    existing = settlements_of([company.pk], period__in={entry.period for entry in entries})
+    present = _items_present(company, entries)
+    changed, created = [], []
+    for entry in entries:
+        key = (company.pk, entry.period, entry.what, entry.payer_key)
+        if (entry.period, entry.what, entry.payer_key) not in present:
+            counts.unmatched += 1
+        row = existing.get(key)
+        if row is not None and (row.amount, row.paid_on) == (entry.amount, entry.paid_on):
+            counts.unchanged += 1
+            continue
+        if row is None:
+            row = Settlement(company=company, period=entry.period, what=entry.what, payer_key=entry.payer_key)
+            created.append(row)
+            existing[key] = row
+        else:
+            changed.append(row)
+        row.amount, row.paid_on, row.source, row.program = entry.amount, entry.paid_on, source, program
+        row.recorded_by, row.agent_name, row.recorded_at = by, agent_name, timezone.now()
+        counts.recorded += 1
+    Settlement.objects.bulk_create(created)
+    if changed:
+        Settlement.objects.bulk_update(changed, ["amount", "paid_on", "source", "program", "recorded_by",
+                                                 "agent_name", "recorded_at"])
+    if created or changed:
+        items = sorted(f"{row.period:%Y-%m} {row.what} {row.payer_key}".strip() + f" = {row.amount}"
+                       for row in created + changed)
+        CompanyChange.objects.create(company=company, user=by, action=CompanyChange.Action.SETTLED,
+                                     details={"source": source, "items": items[:50]})
+    return counts
+
+
+def unmatched_settlements(limit: int = 100) -> list[Settlement]:
+    """Settlements no item has arrived for yet (shown to the office): each applies when its item arrives."""
+    tax = Figure.objects.filter(company=OuterRef("company"), period=OuterRef("period"), payer_key="",
+                                kind=Concat(Value("tax:"), OuterRef("what")))
+    zus = Figure.objects.filter(company=OuterRef("company"), period=OuterRef("period"),
+                                payer_key=OuterRef("payer_key"), kind__startswith="zus:")
+    waiting = (Q(what=ZUS_ITEM) & ~Exists(zus)) | (~Q(what=ZUS_ITEM) & ~Exists(tax))
+    return list(Settlement.objects.filter(waiting).select_related("company").order_by("-recorded_at")[:limit])
