@@ -54,59 +54,71 @@ def settlements_of(company_ids, **filters) -> dict[ItemKey, Settlement]:
     return {settlement_key(row): row for row in rows}
 
 
-def _figure_q(entry: SettlementEntry) -> Q:
-    if entry.what == ZUS_ITEM:
-        return Q(period=entry.period, kind__startswith="zus:", payer_key=entry.payer_key)
-    return Q(period=entry.period, kind=f"tax:{entry.what}", payer_key="")
-
-
-def _items_present(company: Company, entries: list[SettlementEntry]) -> set[tuple[date, str, str]]:
-    condition = Q()
-    for entry in entries:
-        condition |= _figure_q(entry)
+def _items_present(company_ids, periods) -> set[ItemKey]:
+    """The item keys that have a figure (approved or not) among these companies and periods. One query."""
     present = set()
-    for period, kind, payer_key in (Figure.objects.filter(company=company).filter(condition)
-                                    .values_list("period", "kind", "payer_key")):
-        present.add((period, ZUS_ITEM if kind.startswith("zus:") else kind[4:], payer_key))
+    for company_id, period, kind, payer_key in (
+            Figure.objects.filter(company_id__in=company_ids, period__in=periods)
+            .exclude(kind__startswith="statement:").values_list("company_id", "period", "kind", "payer_key")):
+        present.add((company_id, period, ZUS_ITEM if kind.startswith("zus:") else kind[4:], payer_key))
     return present
 
 
-@transaction.atomic
 def record_settlements(company: Company, entries: list[SettlementEntry], *, source: str, program: str = "",
                        by=None, agent_name: str = "") -> SettlementCounts:
-    """Record what was paid for these items of one company; three queries plus the writes."""
+    """Record what was paid for these items of one company (see :func:`record_settlements_of`)."""
+    return record_settlements_of([(company, entries)], source=source, program=program, by=by, agent_name=agent_name)
+
+
+def record_settlements_of(pairs: list[tuple[Company, list[SettlementEntry]]], *, source: str, program: str = "",
+                          by=None, agent_name: str = "") -> SettlementCounts:
+    """Record what was paid for items of several companies: a constant number of queries for all of them
+    (none when there is nothing to record)."""
+    pairs = [(company, entries) for company, entries in pairs if entries]
+    if not pairs:
+        return SettlementCounts()
+    with transaction.atomic():
+        return _record(pairs, source=source, program=program, by=by, agent_name=agent_name)
+
+
+def _record(pairs, *, source: str, program: str, by, agent_name: str) -> SettlementCounts:
     counts = SettlementCounts()
-    if not entries:
-        return counts
-    existing = settlements_of([company.pk], period__in={entry.period for entry in entries})
-    present = _items_present(company, entries)
-    changed, created = [], []
-    for entry in entries:
-        key = (company.pk, entry.period, entry.what, entry.payer_key)
-        if (entry.period, entry.what, entry.payer_key) not in present:
-            counts.unmatched += 1
-        row = existing.get(key)
-        if row is not None and (row.amount, row.paid_on) == (entry.amount, entry.paid_on):
-            counts.unchanged += 1
-            continue
-        if row is None:
-            row = Settlement(company=company, period=entry.period, what=entry.what, payer_key=entry.payer_key)
-            created.append(row)
-            existing[key] = row
-        else:
-            changed.append(row)
-        row.amount, row.paid_on, row.source, row.program = entry.amount, entry.paid_on, source, program
-        row.recorded_by, row.agent_name, row.recorded_at = by, agent_name, timezone.now()
-        counts.recorded += 1
+    company_ids = [company.pk for company, _entries in pairs]
+    periods = {entry.period for _company, entries in pairs for entry in entries}
+    existing = settlements_of(company_ids, period__in=periods)
+    present = _items_present(company_ids, periods)
+    created, changed, audit = [], [], []
+    now = timezone.now()
+    for company, entries in pairs:
+        written = []
+        for entry in entries:
+            key = (company.pk, entry.period, entry.what, entry.payer_key)
+            if key not in present:
+                counts.unmatched += 1
+            row = existing.get(key)
+            if row is not None and (row.amount, row.paid_on) == (entry.amount, entry.paid_on):
+                counts.unchanged += 1
+                continue
+            if row is None:
+                row = existing[key] = Settlement(company=company, period=entry.period, what=entry.what,
+                                                 payer_key=entry.payer_key)
+                created.append(row)
+            elif row.pk is not None and row not in changed:
+                changed.append(row)
+            row.amount, row.paid_on, row.source, row.program = entry.amount, entry.paid_on, source, program
+            row.recorded_by, row.agent_name, row.recorded_at = by, agent_name, now
+            written.append(row)
+            counts.recorded += 1
+        if written:
+            items = sorted(f"{row.period:%Y-%m} {row.what} {row.payer_key}".strip() + f" = {row.amount}"
+                           for row in written)
+            audit.append(CompanyChange(company=company, user=by, action=CompanyChange.Action.SETTLED,
+                                       details={"source": source, "program": program, "items": items[:50]}))
     Settlement.objects.bulk_create(created)
     if changed:
         Settlement.objects.bulk_update(changed, ["amount", "paid_on", "source", "program", "recorded_by",
                                                  "agent_name", "recorded_at"])
-    if created or changed:
-        items = sorted(f"{row.period:%Y-%m} {row.what} {row.payer_key}".strip() + f" = {row.amount}"
-                       for row in created + changed)
-        CompanyChange.objects.create(company=company, user=by, action=CompanyChange.Action.SETTLED,
-                                     details={"source": source, "items": items[:50]})
+    CompanyChange.objects.bulk_create(audit)
     return counts
 
 

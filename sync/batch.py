@@ -28,6 +28,7 @@ VAT_SETUPS = ("monthly", "quarterly", "exempt")
 INCOME_TAX_SETUPS = ("scale", "linear", "lump_sum", "cit")
 ZUS_PAYER_KINDS = ("budget_unit", "legal_person", "other")
 INCOME_TAX_PERIODS = ("monthly", "quarterly")  # v1.1
+SETTLEMENT_WHATS = (*TAX_TYPES, "ZUS")  # v1.1 settlements[].what
 DATA_KINDS = ("basic_data", "zus", "taxes", "statements")
 
 
@@ -117,6 +118,19 @@ class StatementEntry:
 
 
 @dataclass(frozen=True)
+class SettlementData:
+    """v1.1: what the accounting program booked as paid for one item (a tax type, or ``ZUS`` of a payer)."""
+
+    index: int
+    period: str  # "YYYY-MM"
+    what: str  # one of SETTLEMENT_WHATS
+    amount: Decimal
+    paid_on: date | None = None
+    payer_pesel: str | None = None  # ZUS of a payer other than the company
+    payer_nip: str | None = None
+
+
+@dataclass(frozen=True)
 class CompanyData:
     index: int  # position in "companies", for pointers
     nip: str  # 10 digits, checksum-valid
@@ -131,6 +145,7 @@ class CompanyData:
     taxes: tuple[TaxEntry, ...] = ()
     zus: tuple[ZusEntry, ...] = ()
     statements: tuple[StatementEntry, ...] = ()
+    settlements: tuple[SettlementData, ...] = ()  # v1.1
 
 
 @dataclass(frozen=True)
@@ -177,6 +192,7 @@ class BatchResult:
         default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0, "skipped_source": 0,
                                  "approved": 0, "rejected": 0})
     payers: dict[str, int] = field(default_factory=lambda: {"matched": 0, "unmatched": 0})
+    settlements: dict[str, int] = field(default_factory=lambda: {"recorded": 0, "unchanged": 0, "unmatched": 0})
     errors: list[FieldError] = field(default_factory=list)
 
     @property
@@ -192,5 +208,6 @@ class BatchResult:
             "companies": dict(self.companies),
             "figures": dict(self.figures),
             "payers": dict(self.payers),
+            "settlements": dict(self.settlements),
             "errors": [error.as_json() for error in self.errors],
         }

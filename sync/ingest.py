@@ -41,10 +41,12 @@ from clients.models import (
     Company,
     CompanyPerson,
     Person,
+    SettlementSource,
     add_months,
     parse_period,
 )
 from clients.rules import approve_on_sync_kinds
+from clients.settlements import SettlementEntry, record_settlements_of
 from clients.summaries import queue_summary
 from clients.zus_accounts import record_synced_zus_accounts
 from offices.accounts.models import OfficeSettings
@@ -173,6 +175,7 @@ class _Ingestion:
         wanted, newest = self._wanted_figures(applied)
         wanted += self._payer_figures(payer_companies, locked, companies)
         changed |= self._write_figures(applied, wanted, newest)
+        self._settlements(applied)
 
         for _data, company, created in applied:
             bucket = "created" if created else "updated" if company.pk in changed else "unchanged"
@@ -198,6 +201,16 @@ class _Ingestion:
         if self.office.send_activation:
             invite_on_commit([person.pk for person in new_people if person.pk and person.email])
         return {c.pk for c in changed_companies} | changed_people
+
+    def _settlements(self, applied) -> None:
+        """v1.1 ``settlements``: the office's word that items were paid, from its books (clients.settlements)."""
+        pairs = [(company, [SettlementEntry(_period(s.period), s.what, s.amount, s.paid_on,
+                                            s.payer_pesel or s.payer_nip or "") for s in data.settlements])
+                 for data, company, _created in applied if company.enabled and data.settlements]
+        counts = record_settlements_of(pairs, source=SettlementSource.PROGRAM, program=self.program,
+                                       agent_name=self.agent.name if self.agent else "")
+        for name, count in counts.as_json().items():
+            self.result.settlements[name] += count
 
     def _zus_accounts(self, applied, payer_companies) -> set[int]:
         """v1.1 ``zus_account`` of companies, people and matched payers, from the company's ZUS or basic-data

@@ -43,6 +43,7 @@ from sync.batch import (
     INCOME_TAX_SETUPS,
     PERSON_ROLES,
     PROGRAM_CODES,
+    SETTLEMENT_WHATS,
     STATEMENT_PARTS,
     TAX_TYPES,
     VAT_SETUPS,
@@ -55,6 +56,7 @@ from sync.batch import (
     FieldError,
     PayerData,
     PersonData,
+    SettlementData,
     StatementEntry,
     TaxEntry,
     TaxSetup,
@@ -402,6 +404,39 @@ def _payer_ids(raw: dict, prefix: str) -> tuple[str | None, str | None]:
     return payer_pesel, payer_nip
 
 
+def _settlement(raw, index: int, errors: _Collector, sub: str) -> SettlementData | None:
+    """v1.1 ``settlements[]``: ``{"period", "what", "amount", "paid_on"[, "payer"]}``."""
+    start = _entry_start(raw, errors, sub)
+    if start is None:
+        return None
+    count, entry_period = start
+    what = raw.get("what")
+    if not (type(what) is str and what in SETTLEMENT_WHATS):
+        errors.add(_required("what") if what is None else _bad_choice("what", what, SETTLEMENT_WHATS), sub)
+    values = {}
+    for name, parse in (("amount", lambda v: amount(v, "amount") if v is not None else None),
+                        ("paid_on", lambda v: optional_date(v, "paid_on"))):
+        try:
+            values[name] = parse(raw.get(name))
+        except _Bad as bad:
+            errors.add(bad, sub)
+    if values.get("amount", 0) is None:
+        errors.add(_required("amount"), sub)
+    payer_pesel = payer_nip = None
+    if raw.get("payer") is not None:
+        try:
+            payer = _object(raw.get("payer"), "payer")
+            if what != "ZUS":
+                raise _Bad("payer", "payer_not_zus", _("Only a ZUS settlement has a payer."))
+            payer_pesel, payer_nip = _payer_ids(payer, "payer/")
+        except _Bad as bad:
+            errors.add(bad, sub)
+    if len(errors.errors) != count:
+        return None
+    return SettlementData(index=index, period=entry_period, what=what, payer_pesel=payer_pesel,
+                          payer_nip=payer_nip, **values)
+
+
 def _statement_entry_checked(raw, index: int, errors: _Collector, sub: str) -> StatementEntry | None:
     start = _entry_start(raw, errors, sub)
     if start is None:
@@ -620,6 +655,8 @@ def _company(raw, index: int) -> tuple[CompanyData | None, list[FieldError]]:
         ("taxes", _tax_entry, lambda e: (e.period, e.type)),
         ("zus", _zus_entry, lambda e: (e.period, e.payer_pesel or e.payer_nip or "")),
         ("statements", _statement_entry, lambda e: e.period),
+        ("settlements", lambda r, j, errs, sec: _settlement(r, j, errs, f"/{sec}/{j}"),
+         lambda e: (e.period, e.what, e.payer_pesel or e.payer_nip or "")),
     ):
         try:
             raw_entries = _array(raw.get(section), section)

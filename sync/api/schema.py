@@ -22,6 +22,7 @@ from sync.batch import (
     INCOME_TAX_SETUPS,
     PERSON_ROLES,
     PROGRAM_CODES,
+    SETTLEMENT_WHATS,
     TAX_TYPES,
     VAT_SETUPS,
     ZUS_PAYER_KINDS,
@@ -323,6 +324,15 @@ class PayerZusEntrySerializer(ZusEntrySerializer):
     payer = None
 
 
+class SettlementSerializer(serializers.Serializer):
+    period = _period()
+    what = serializers.ChoiceField(choices=SETTLEMENT_WHATS, help_text=_("v1.1: a tax type, or ZUS."))
+    payer = PayerIdSerializer(required=False, allow_null=True,
+                              help_text=_("ZUS only: PESEL or NIP of the payer; absent = the company itself."))
+    amount = _amount(help_text=_("What was paid."))
+    paid_on = _date(required=False, allow_null=True)
+
+
 class StatementSerializer(serializers.Serializer):
     period = _period()
     revenue = _amount(required=False, allow_null=True)
@@ -345,6 +355,9 @@ class CompanySerializer(serializers.Serializer):
     taxes = TaxEntrySerializer(many=True, required=False)
     zus = ZusEntrySerializer(many=True, required=False)
     statements = StatementSerializer(many=True, required=False)
+    settlements = SettlementSerializer(
+        many=True, required=False,
+        help_text=_("v1.1: what the accounting program booked as paid; outranks the client's own mark."))
 
 
 class PayerSerializer(serializers.Serializer):
@@ -382,12 +395,19 @@ class CountsPayersSerializer(serializers.Serializer):
     unmatched = serializers.IntegerField()
 
 
+class CountsSettlementsSerializer(serializers.Serializer):
+    recorded = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    unmatched = serializers.IntegerField(help_text=_("No item yet: kept, shown to the office, applied on arrival."))
+
+
 class BatchResponseSerializer(serializers.Serializer):
     batch = serializers.RegexField(BATCH_ID_PATTERN, help_text=_("The batch id, for GET batches/{id}."))
     status = serializers.ChoiceField(choices=("applied", "partially_applied", "rejected"))
     companies = CountsCompaniesSerializer()
     figures = CountsFiguresSerializer()
     payers = CountsPayersSerializer()
+    settlements = CountsSettlementsSerializer(help_text=_("v1.1."))
     errors = FieldErrorSerializer(many=True)
 
 
@@ -410,6 +430,9 @@ BATCH_EXAMPLE = {
                  "fgsp": "0.00", "total": "2183.35", "due_date": "2026-11-17"}],
         "statements": [{"period": "2026-10", "revenue": "50000.00", "costs": "32000.00", "income": "18000.00",
                         "totals": {"vat_due": "1234.00"}}],
+        "zus_account": "50600000020260005260250995",
+        "settlements": [{"period": "2026-09", "what": "VAT-7", "paid_on": "2026-10-24", "amount": "1180.00"},
+                        {"period": "2026-09", "what": "ZUS", "paid_on": "2026-10-15", "amount": "2183.35"}],
     }],
 }
 
