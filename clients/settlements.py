@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from clients.access import mask_pesel
 from clients.models import Company, CompanyChange, Figure, Settlement
 from clients.models_payments import ZUS_ITEM
 
@@ -62,6 +63,10 @@ def _items_present(company_ids, periods) -> set[ItemKey]:
             .exclude(kind__startswith="statement:").values_list("company_id", "period", "kind", "payer_key")):
         present.add((company_id, period, ZUS_ITEM if kind.startswith("zus:") else kind[4:], payer_key))
     return present
+
+
+def _payer_label(payer_key: str) -> str:
+    return mask_pesel(payer_key) if len(payer_key) == 11 else payer_key
 
 
 def record_settlements(company: Company, entries: list[SettlementEntry], *, source: str, program: str = "",
@@ -110,8 +115,9 @@ def _record(pairs, *, source: str, program: str, by, agent_name: str) -> Settlem
             written.append(row)
             counts.recorded += 1
         if written:
-            items = sorted(f"{row.period:%Y-%m} {row.what} {row.payer_key}".strip() + f" = {row.amount}"
-                           for row in written)
+            # A payer's PESEL is personal data: the audit trail, shown in the panel, keeps it masked.
+            items = sorted(" ".join(filter(None, (f"{row.period:%Y-%m}", row.what, _payer_label(row.payer_key))))
+                           + f" = {row.amount}" for row in written)
             audit.append(CompanyChange(company=company, user=by, action=CompanyChange.Action.SETTLED,
                                        details={"source": source, "program": program, "items": items[:50]}))
     Settlement.objects.bulk_create(created)
@@ -122,11 +128,14 @@ def _record(pairs, *, source: str, program: str, by, agent_name: str) -> Settlem
     return counts
 
 
-def unmatched_settlements(limit: int = 100) -> list[Settlement]:
+def unmatched_settlements(limit: int = 100, *, company: Company | None = None) -> list[Settlement]:
     """Settlements no item has arrived for yet (shown to the office): each applies when its item arrives."""
     tax = Figure.objects.filter(company=OuterRef("company"), period=OuterRef("period"), payer_key="",
                                 kind=Concat(Value("tax:"), OuterRef("what")))
     zus = Figure.objects.filter(company=OuterRef("company"), period=OuterRef("period"),
                                 payer_key=OuterRef("payer_key"), kind__startswith="zus:")
     waiting = (Q(what=ZUS_ITEM) & ~Exists(zus)) | (~Q(what=ZUS_ITEM) & ~Exists(tax))
-    return list(Settlement.objects.filter(waiting).select_related("company").order_by("-recorded_at")[:limit])
+    rows = Settlement.objects.filter(waiting)
+    if company is not None:
+        rows = rows.filter(company=company)
+    return list(rows.select_related("company").order_by("-recorded_at")[:limit])

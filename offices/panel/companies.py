@@ -30,6 +30,7 @@ from clients.approval import approve_company, approve_company_period, approve_re
 from clients.conflicts import access_conflict, resolve_conflict
 from clients.models import BasicDataConflict, Company, Figure, Revision, RevisionState, format_period
 from clients.services import release_manual, set_manual_value
+from clients.settlements import unmatched_settlements
 from clients.sources import (
     SOURCE_KINDS,
     assign_bookkeeper,
@@ -223,6 +224,8 @@ def _page_context(request, company: Company, **extra) -> dict:
         "basic_program": program_name(company.basic_data_program) if company.basic_data_program else "",
         "office_edited": set(company.office_edited or ()),
         "zus_account_display": payments.format_account(company.zus_account) if company.zus_account else "",
+        "unmatched_settlements": [(row, mask_pesel(row.payer_key) if len(row.payer_key) == 11 else row.payer_key)
+                                  for row in unmatched_settlements(company=company)],
         **extra,
     })
     return context

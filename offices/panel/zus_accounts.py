@@ -1,4 +1,5 @@
-"""The company page's ZUS account (NRS) form: the office enters, corrects or clears a company's NRS."""
+"""The company page's payment forms: the office enters a company's ZUS account (NRS) and marks its approved
+items settled (one month, or everything up to a month)."""
 
 from django import forms
 from django.contrib import messages
@@ -9,8 +10,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from clients.office_settling import settle_approved
 from clients.zus_accounts import set_company_zus_account
 from offices.panel.companies import access_review_company
+from offices.panel.companies_forms import PeriodField
 
 
 class ZusAccountForm(forms.Form):
@@ -37,4 +40,29 @@ def company_zus_account(request, company_id: int):
         messages.success(request, _("The ZUS account was saved: clients now see it on their ZUS items."))
     else:
         messages.success(request, _("The ZUS account was removed: clients are told it is missing."))
+    return redirect(page)
+
+
+class SettleForm(forms.Form):
+    period = PeriodField(label=gettext_lazy("month"))
+    scope = forms.ChoiceField(choices=[("month", gettext_lazy("this month")),
+                                       ("up_to", gettext_lazy("everything up to this month"))])
+
+
+@require_POST
+def company_settle(request, company_id: int):
+    """Mark the approved items settled by the office (audited); the client then sees them as paid."""
+    company = access_review_company(request.user, company_id)
+    form = SettleForm(request.POST)
+    page = reverse("panel:company", args=[company.pk])
+    if not form.is_valid():
+        messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+        return redirect(page)
+    month = form.cleaned_data["period"]
+    if form.cleaned_data["scope"] == "up_to":
+        counts = settle_approved([company], by=request.user, up_to=month)
+    else:
+        counts = settle_approved([company], by=request.user, period=month)
+    messages.success(request, _("Marked as settled: %(count)d item(s).") % {"count": counts.recorded}
+                     if counts.recorded else _("Nothing left to settle there."))
     return redirect(page)

@@ -50,3 +50,56 @@ def test_the_list_filters_companies_with_zus_but_no_nrs(office_client, cast):
         Company.objects.filter(nip=NIP_X).update(zus_account=nrs_for(NIP_X))
     assert [c.nip for c in client.get("/panel/companies/?without_zus_account=on").context["companies"]] == []
     assert NIP_Y in [c.nip for c in client.get("/panel/companies/").context["companies"]]
+
+
+# --- Settling by the bookkeeper, payments waiting for their item --------------------------------------------
+
+
+def test_a_bookkeeper_settles_a_month_and_the_client_sees_it_paid(office_client, cast, bookkeeper):  # noqa: F811
+    from datetime import date  # noqa: PLC0415 - kept next to the settling tests it serves
+
+    from clients.dashboard import dashboard_for  # noqa: PLC0415
+    from clients.models import Settlement  # noqa: PLC0415
+
+    client = office_client(cast.office_a, bookkeeper)
+    response = client.post(f"/panel/companies/{cast.company_y.pk}/settle/", {"period": "2026-01", "scope": "month"})
+    assert response.status_code == 302
+    with in_office(cast.office_a):
+        assert sorted(Settlement.objects.filter(company=cast.company_y).values_list("what", "amount", "source")) == [
+            ("CIT", 90, "bookkeeper"), ("VAT-7", 700, "bookkeeper")]
+        assert CompanyChange.objects.filter(company=cast.company_y, user=bookkeeper,
+                                            action=CompanyChange.Action.SETTLED).count() == 1
+        board = dashboard_for(cast.carol, today=date(2026, 3, 1))[0]
+    assert board.total_to_pay == 0 and all(item.settled for item in board.items)
+    # Again: nothing left to settle, nothing recorded twice.
+    client.post(f"/panel/companies/{cast.company_y.pk}/settle/", {"period": "2026-01", "scope": "up_to"})
+    with in_office(cast.office_a):
+        assert Settlement.objects.filter(company=cast.company_y).count() == 2
+        assert CompanyChange.objects.filter(company=cast.company_y, action=CompanyChange.Action.SETTLED).count() == 1
+
+
+def test_settling_refuses_a_bad_month_and_clients(office_client, cast):
+    from clients.models import Settlement  # noqa: PLC0415
+
+    url = f"/panel/companies/{cast.company_y.pk}/settle/"
+    office_client(cast.office_a, cast.alice).post(url, {"period": "2026-13", "scope": "month"})
+    assert office_client(cast.office_a, cast.carol).post(url, {"period": "2026-01", "scope": "month"}).status_code == 404
+    with in_office(cast.office_a):
+        assert not Settlement.objects.exists()
+
+
+def test_the_company_page_lists_payments_waiting_for_their_item(office_client, cast):
+    from datetime import date  # noqa: PLC0415
+    from decimal import Decimal  # noqa: PLC0415
+
+    from clients.models import parse_period  # noqa: PLC0415
+    from clients.settlements import SettlementEntry, record_settlements  # noqa: PLC0415
+    from tests.conftest import PESEL_CAROL  # noqa: PLC0415
+
+    with in_office(cast.office_a):
+        record_settlements(cast.company_y, [SettlementEntry(parse_period("2026-05"), "ZUS", Decimal("1800.00"),
+                                                            date(2026, 6, 15), payer_key=PESEL_CAROL)],
+                           source="program", program="optima")
+    html = office_client(cast.office_a, cast.alice).get(f"/panel/companies/{cast.company_y.pk}/").content.decode()
+    assert "2026-05 · ZUS" in html and "1800.00" in html
+    assert PESEL_CAROL not in html  # the payer's PESEL is masked
