@@ -1,8 +1,13 @@
 """The panel: the office enters a company's ZUS account (NRS) and sees which companies lack one."""
 
-from clients.models import Company, CompanyChange
+from datetime import date
+from decimal import Decimal
+
+from clients.dashboard import dashboard_for
+from clients.models import Company, CompanyChange, Settlement, parse_period
+from clients.settlements import SettlementEntry, record_settlements
 from tests.clients.test_zus_accounts import SPEC_NRS, nrs_for
-from tests.conftest import NIP_X, NIP_Y
+from tests.conftest import NIP_X, NIP_Y, PESEL_CAROL
 from tests.offices.panel_support import bookkeeper, in_office  # noqa: F401
 
 
@@ -56,11 +61,6 @@ def test_the_list_filters_companies_with_zus_but_no_nrs(office_client, cast):
 
 
 def test_a_bookkeeper_settles_a_month_and_the_client_sees_it_paid(office_client, cast, bookkeeper):  # noqa: F811
-    from datetime import date  # noqa: PLC0415 - kept next to the settling tests it serves
-
-    from clients.dashboard import dashboard_for  # noqa: PLC0415
-    from clients.models import Settlement  # noqa: PLC0415
-
     client = office_client(cast.office_a, bookkeeper)
     response = client.post(f"/panel/companies/{cast.company_y.pk}/settle/", {"period": "2026-01", "scope": "month"})
     assert response.status_code == 302
@@ -79,23 +79,15 @@ def test_a_bookkeeper_settles_a_month_and_the_client_sees_it_paid(office_client,
 
 
 def test_settling_refuses_a_bad_month_and_clients(office_client, cast):
-    from clients.models import Settlement  # noqa: PLC0415
-
     url = f"/panel/companies/{cast.company_y.pk}/settle/"
     office_client(cast.office_a, cast.alice).post(url, {"period": "2026-13", "scope": "month"})
-    assert office_client(cast.office_a, cast.carol).post(url, {"period": "2026-01", "scope": "month"}).status_code == 404
+    response = office_client(cast.office_a, cast.carol).post(url, {"period": "2026-01", "scope": "month"})
+    assert response.status_code == 404
     with in_office(cast.office_a):
         assert not Settlement.objects.exists()
 
 
 def test_the_company_page_lists_payments_waiting_for_their_item(office_client, cast):
-    from datetime import date  # noqa: PLC0415
-    from decimal import Decimal  # noqa: PLC0415
-
-    from clients.models import parse_period  # noqa: PLC0415
-    from clients.settlements import SettlementEntry, record_settlements  # noqa: PLC0415
-    from tests.conftest import PESEL_CAROL  # noqa: PLC0415
-
     with in_office(cast.office_a):
         record_settlements(cast.company_y, [SettlementEntry(parse_period("2026-05"), "ZUS", Decimal("1800.00"),
                                                             date(2026, 6, 15), payer_key=PESEL_CAROL)],
