@@ -38,9 +38,10 @@ from clients.models import (
     add_months,
 )
 from clients.models_payments import ZUS_ITEM
-from clients.payment_status import PaymentState, PaymentStatus, status_of
+from clients.payment_status import PaymentState, PaymentStatus, go_live_of, status_of
 from clients.settlements import ItemKey, settlements_of
 from clients.zus_accounts import accounts_of_payers, zus_account_for
+from offices.accounts.models import OfficeSettings
 
 ZERO = Decimal("0.00")
 
@@ -93,6 +94,7 @@ class PaymentItem:
     recipient: str = ""
     quarterly: bool = False  # settled per quarter: VAT-7K, or an income-tax advance of a quarterly company
     settlement: Settlement | None = None  # the office's word that it was paid (clients.settlements)
+    history: bool = False  # of a month before the go-live month (clients.payment_status)
 
     @property
     def figure_id(self) -> int:
@@ -133,15 +135,20 @@ class PaymentItem:
     def status(self) -> PaymentStatus:
         """The one payment status (clients.payment_status): due, paid per the client, settled, superseded."""
         return status_of(self.amount, marked=self.mark.amount if self.mark else None,
-                         settled=self.settlement.amount if self.settlement else None)
+                         settled=self.settlement.amount if self.settlement else None, history=self.history)
 
     @property
     def paid(self) -> bool:
-        return self.status.state in (PaymentState.PAID_BY_CLIENT, PaymentState.SETTLED)
+        return self.status.state in (PaymentState.PAID_BY_CLIENT, PaymentState.SETTLED, PaymentState.HISTORY)
 
     @property
     def settled(self) -> bool:
-        return self.status.state == PaymentState.SETTLED
+        return self.status.state in (PaymentState.SETTLED, PaymentState.HISTORY)
+
+    @property
+    def unconfirmed(self) -> bool:
+        """History before the go-live month: settled *bez potwierdzenia płatności*."""
+        return self.status.state == PaymentState.HISTORY
 
     @property
     def mark_outdated(self) -> bool:
@@ -234,12 +241,14 @@ def _fill_paying(item: PaymentItem, identifier: dict | None, payer_accounts: dic
 
 def build_items(company: Company, revisions, marks: dict[int, PaymentMark], today: date,
                 identifier: dict | None = None, payer_accounts: dict[str, str] | None = None,
-                settlements: dict[ItemKey, Settlement] | None = None) -> list[PaymentItem]:
+                settlements: dict[ItemKey, Settlement] | None = None,
+                office_go_live: date | None | bool = False) -> list[PaymentItem]:
     """Payment items from approved tax and ZUS revisions (each carrying its ``figure``) of one company.
 
     ``payer_accounts`` (``zus_accounts.accounts_of_payers``) lets a caller of many companies look the payers'
     NRS up once; without it, one query when the company has ZUS of payers other than itself. ``settlements``
-    (``settlements.settlements_of``) likewise; without it, one query when there are items.
+    (``settlements.settlements_of``) likewise; without it, one query when there are items. ``office_go_live``
+    (``OfficeSettings.go_live_month``, None for none) likewise; without it, one query when there are items.
     """
     identifier = _tax_identifier(company) if identifier is None else identifier
     items: list[PaymentItem] = []
@@ -268,7 +277,11 @@ def build_items(company: Company, revisions, marks: dict[int, PaymentMark], toda
         payer_accounts = accounts_of_payers(payer_key for _period, payer_key in zus)
     if settlements is None:
         settlements = settlements_of([company.pk], period__in={item.period for item in items}) if items else {}
+    if office_go_live is False:
+        office_go_live = OfficeSettings.load().go_live_month if items else None
+    go_live = go_live_of(company, office_go_live)
     for item in items:
+        item.history = go_live is not None and item.period < go_live
         item.settlement = settlements.get(
             (company.pk, item.period, ZUS_ITEM if item.group == "zus" else item.tax_type, item.payer_key))
         _fill_paying(item, identifier, payer_accounts)
@@ -367,11 +380,13 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
     with_previous: set[int] = set()
     payer_accounts: dict[str, str] = {}
     settlements: dict[ItemKey, Settlement] = {}
+    office_go_live = None
     if ids:
         for revision in _payable(_approved(ids)).order_by("figure__period", "figure__kind", "figure__payer_key"):
             by_company[revision.figure.company_id].append(revision)
         marks = _marks(ids)
         settlements = settlements_of(ids)
+        office_go_live = OfficeSettings.load().go_live_month
         payer_accounts = accounts_of_payers(revision.figure.payer_key for revisions in by_company.values()
                                             for revision in revisions)
         with_previous = set(Figure.objects.filter(company_id__in=ids, period=previous_month,
@@ -385,7 +400,7 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
             continue
         company = membership.company
         items = build_items(company, by_company.get(company.pk, []), marks, today, payer_accounts=payer_accounts,
-                            settlements=settlements)
+                            settlements=settlements, office_go_live=office_go_live)
         board.latest_period = max((item.period for item in items), default=None)
         shown = [item for item in items if item.period == board.latest_period or (
             item.to_pay and item.due_date is not None and item.due_date >= today)]

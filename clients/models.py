@@ -112,6 +112,8 @@ class Company(models.Model):
     income_tax_period = models.CharField(_("income tax advances"), max_length=10, choices=IncomeTaxPeriod.choices,
                                          blank=True)
     zus_payer = models.CharField(_("ZUS payer"), max_length=20, choices=ZusPayerKind.choices, blank=True)
+    # Overrides the office's go-live month (OfficeSettings.go_live_month) for this company; NULL = the office's.
+    go_live_month = models.DateField(_("go-live month"), null=True, blank=True)
     # The company's own NRS (clients.zus_accounts); 26 digits or blank = not known yet.
     zus_account = models.CharField(_("ZUS account (NRS)"), max_length=26, blank=True)
     # Which program feeds each kind of data; NULL = "do not update".
@@ -446,6 +448,7 @@ class CompanyChange(models.Model):
         ASSIGNED = "assigned", _("assigned a bookkeeper")
         ZUS_ACCOUNT = "zus_account", _("changed the ZUS account (NRS)")
         SETTLED = "settled", _("recorded payments")
+        GO_LIVE = "go_live", _("changed the go-live month")
 
     at = models.DateTimeField(_("when"), auto_now_add=True)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="changes")

@@ -10,9 +10,21 @@ from datetime import date
 from django.utils import timezone
 
 from clients.dashboard import build_items
-from clients.models import Company, PaymentMark, Revision, RevisionState
+from clients.models import Company, CompanyChange, PaymentMark, Revision, RevisionState
 from clients.models_payments import ZUS_ITEM, SettlementSource
 from clients.settlements import SettlementCounts, SettlementEntry, record_settlements_of, settlements_of
+
+
+def set_company_go_live(company: Company, month: date | None, *, by) -> bool:
+    """This company's own go-live month (None: the office's); audited. Returns whether it changed."""
+    if company.go_live_month == month:
+        return False
+    CompanyChange.objects.create(company=company, user=by, action=CompanyChange.Action.GO_LIVE, details={
+        "go_live_month": [f"{company.go_live_month:%Y-%m}" if company.go_live_month else "",
+                          f"{month:%Y-%m}" if month else ""]})
+    Company.objects.filter(pk=company.pk).update(go_live_month=month)
+    company.go_live_month = month
+    return True
 
 
 def settle_approved(companies: list[Company], *, by, period: date | None = None,

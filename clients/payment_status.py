@@ -13,6 +13,7 @@ The dashboard, month page, PDF, e-mails, SMS and reminders read ``left_to_pay`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import TextChoices
@@ -26,6 +27,7 @@ class PaymentState(TextChoices):
     DUE = "due", _("to pay")
     PAID_BY_CLIENT = "paid_by_client", _("paid per the client")
     SETTLED = "settled", _("settled by the office")
+    HISTORY = "history", _("settled without payment confirmation")
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class PaymentStatus:
     @property
     def left_to_pay(self) -> Decimal:
         """What the client still has to transfer: the amount, a dopłata, or nothing."""
-        if self.state == PaymentState.NOTHING:
+        if self.state in (PaymentState.NOTHING, PaymentState.HISTORY):
             return ZERO
         if self.paid is None:
             return self.amount
@@ -60,8 +62,13 @@ class PaymentStatus:
         return max(self.paid - self.amount, ZERO) if self.superseded else ZERO
 
 
-def status_of(amount: Decimal, *, marked: Decimal | None = None, settled: Decimal | None = None) -> PaymentStatus:
-    """The status of an item of the approved ``amount``, given the client's marked and the office's settled amount."""
+def status_of(amount: Decimal, *, marked: Decimal | None = None, settled: Decimal | None = None,
+              history: bool = False) -> PaymentStatus:
+    """The status of an item of the approved ``amount``, given the client's marked and the office's settled amount.
+
+    ``history``: the item is of a month before the go-live month (``go_live_before``): without a settlement or
+    a mark it counts as settled without payment confirmation, never as a debt.
+    """
     if amount <= 0:
         return PaymentStatus(PaymentState.NOTHING, amount, settled if settled is not None else marked,
                              by_office=settled is not None)
@@ -73,4 +80,9 @@ def status_of(amount: Decimal, *, marked: Decimal | None = None, settled: Decima
     if marked is not None:
         state = PaymentState.PAID_BY_CLIENT if marked >= amount else PaymentState.DUE
         return PaymentStatus(state, amount, marked)
-    return PaymentStatus(PaymentState.DUE, amount)
+    return PaymentStatus(PaymentState.HISTORY if history else PaymentState.DUE, amount)
+
+
+def go_live_of(company, office_go_live: date | None) -> date | None:
+    """The month from which a company's items are debts: its own go-live month, else the office's."""
+    return company.go_live_month or office_go_live

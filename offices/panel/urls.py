@@ -41,6 +41,7 @@ urlpatterns = [
     staff("companies/<int:company_id>/basic/", companies.company_basic, "company_basic"),
     staff("companies/<int:company_id>/zus-account/", zus_accounts.company_zus_account, "company_zus_account"),
     staff("companies/<int:company_id>/settle/", zus_accounts.company_settle, "company_settle"),
+    staff("companies/<int:company_id>/go-live/", zus_accounts.company_go_live, "company_go_live"),
     staff("companies/<int:company_id>/conflicts/<int:conflict_id>/", companies.company_conflict,
           "company_conflict"),
     # --- Messaging: delivery log, undo, nudge, invitations, bulk summaries (offices/panel/messages.py) ---

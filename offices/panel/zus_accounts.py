@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from clients.office_settling import settle_approved
+from clients.office_settling import set_company_go_live, settle_approved
 from clients.zus_accounts import set_company_zus_account
 from offices.panel.companies import access_review_company
 from offices.panel.companies_forms import PeriodField
@@ -65,4 +65,22 @@ def company_settle(request, company_id: int):
         counts = settle_approved([company], by=request.user, period=month)
     messages.success(request, _("Marked as settled: %(count)d item(s).") % {"count": counts.recorded}
                      if counts.recorded else _("Nothing left to settle there."))
+    return redirect(page)
+
+
+class GoLiveForm(forms.Form):
+    go_live_month = PeriodField(label=gettext_lazy("go-live month"), required=False)
+
+
+@require_POST
+def company_go_live(request, company_id: int):
+    """This company's own go-live month (empty: the office's)."""
+    company = access_review_company(request.user, company_id)
+    form = GoLiveForm(request.POST)
+    page = reverse("panel:company", args=[company.pk])
+    if not form.is_valid():
+        messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+        return redirect(page)
+    changed = set_company_go_live(company, form.cleaned_data["go_live_month"], by=request.user)
+    messages.success(request, _("The go-live month was saved.") if changed else _("Nothing changed."))
     return redirect(page)
