@@ -9,10 +9,10 @@ from datetime import date
 
 from django.utils import timezone
 
-from clients.dashboard import build_items
 from clients.models import Company, CompanyChange, PaymentMark, Revision, RevisionState
 from clients.models_payments import ZUS_ITEM, SettlementSource
 from clients.settlements import SettlementCounts, SettlementEntry, record_settlements_of, settlements_of
+from clients.unpaid import build_items
 
 
 def set_company_go_live(company: Company, month: date | None, *, by) -> bool:

@@ -24,11 +24,12 @@ from django_tenants.utils import schema_context
 from stdnum import iban
 from stdnum.pl import pesel as stdnum_pesel
 
+from clients.activation import link_login
 from clients.approval import approve_company, approve_company_period
 from clients.models import Company, Person, Revision, RevisionState, SettlementSource, add_months, format_period
 from clients.models_payments import ZUS_ITEM
-from clients.services import link_login
 from clients.settlements import SettlementEntry, record_settlements_of
+from clients.vocabulary import tax_kind
 from offices.accounts.models import Role, User
 from offices.accounts.services import create_login
 from offices.models import Office
@@ -170,7 +171,7 @@ def _seed_data(owner) -> None:
     # A correction of an approved figure: clients keep seeing the old value until it is approved.
     first = companies[0]
     corrected = months[-2]
-    vat = first.figures.get(period=corrected, kind="tax:VAT-7").revisions.get(state="approved")
+    vat = first.figures.get(period=corrected, kind=tax_kind("VAT-7")).revisions.get(state="approved")
     apply_batch(Batch(program="optima", companies=(CompanyData(index=0, nip=first.nip, taxes=(
         TaxEntry(0, format_period(corrected), "VAT-7", vat.amount + Decimal("312.00"), label="correction"),)),)),
         agent, batch_ref="demo-2")
@@ -199,7 +200,7 @@ def _settle_history(companies: list[Company], months: list[date], owner, agent) 
                           source=SettlementSource.PROGRAM, program="optima", agent_name=agent.name)
     # Ewa's VAT of three months ago was paid, then corrected downwards: the client sees a nadpłata.
     corrected = months[-3]
-    vat = ewa.figures.get(period=corrected, kind="tax:VAT-7").revisions.get(state="approved")
+    vat = ewa.figures.get(period=corrected, kind=tax_kind("VAT-7")).revisions.get(state="approved")
     apply_batch(Batch(program="optima", companies=(CompanyData(index=0, nip=ewa.nip, taxes=(
         TaxEntry(0, format_period(corrected), "VAT-7", vat.amount - Decimal("44.31"), label="correction"),)),)),
         agent, batch_ref="demo-3")

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0005_zus_accounts_and_income_tax_period'),
+        ('clients', '0006_zus_accounts_and_income_tax_period'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

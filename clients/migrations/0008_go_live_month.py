@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0006_settlements'),
+        ('clients', '0007_settlements'),
     ]
 
     operations = [
