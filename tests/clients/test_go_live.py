@@ -7,7 +7,7 @@ from decimal import Decimal
 from django_tenants.utils import schema_context
 
 from clients.dashboard import dashboard_for
-from clients.models import CompanyChange, parse_period
+from clients.models import Company, CompanyChange, parse_period
 from clients.office_settling import set_company_go_live
 from clients.settlements import SettlementEntry, record_settlements
 from offices.accounts.models import OfficeSettings
@@ -50,7 +50,9 @@ def test_a_settlement_says_otherwise_and_a_company_may_go_live_earlier(cast):
                            source="program")
         vat = next(i for i in _board(cast).items if i.tax_type == "VAT-7")
         assert (vat.left_to_pay, vat.overdue) == (Decimal("100.00"), True)
-        assert set_company_go_live(cast.company_y, parse_period("2026-01"), by=cast.alice) is True
+        # A fresh instance: the cast's objects are shared by the whole session and must not change.
+        y = Company.objects.get(pk=cast.company_y.pk)
+        assert set_company_go_live(y, parse_period("2026-01"), by=cast.alice) is True
         cit = next(i for i in _board(cast).items if i.tax_type == "CIT")
         assert cit.to_pay and cit.overdue  # January is no longer history for this company
         assert CompanyChange.objects.get(company=cast.company_y, action=CompanyChange.Action.GO_LIVE).details == {
@@ -62,12 +64,10 @@ def test_the_panel_sets_the_office_and_the_company_go_live_month(office_client, 
     response = client.post(f"/panel/companies/{cast.company_y.pk}/go-live/", {"go_live_month": "2026-02"})
     assert response.status_code == 302
     with schema_context(cast.office_a.schema_name):
-        cast.company_y.refresh_from_db()
-        assert cast.company_y.go_live_month == date(2026, 2, 1)
+        assert Company.objects.get(pk=cast.company_y.pk).go_live_month == date(2026, 2, 1)
         assert _board(cast).overdue_total == 0
     client.post(f"/panel/companies/{cast.company_y.pk}/go-live/", {"go_live_month": "2026-2"})  # refused
     with schema_context(cast.office_a.schema_name):
-        cast.company_y.refresh_from_db()
-        assert cast.company_y.go_live_month == date(2026, 2, 1)
+        assert Company.objects.get(pk=cast.company_y.pk).go_live_month == date(2026, 2, 1)
     assert office_client(cast.office_a, cast.carol).post(
         f"/panel/companies/{cast.company_y.pk}/go-live/", {"go_live_month": ""}).status_code == 404

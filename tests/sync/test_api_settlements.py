@@ -6,9 +6,9 @@ from datetime import date
 import orjson
 from django_tenants.utils import schema_context
 
+from clients.activation import link_login
 from clients.dashboard import dashboard_for
 from clients.models import Company, Person, Settlement
-from clients.services import link_login
 from offices.accounts.models import Role
 from offices.accounts.services import create_login
 from tests.clients.batches import make_nip, make_pesel
