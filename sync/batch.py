@@ -28,6 +28,9 @@ VAT_SETUPS = ("monthly", "quarterly", "exempt")
 INCOME_TAX_SETUPS = ("scale", "linear", "lump_sum", "cit")
 ZUS_PAYER_KINDS = ("budget_unit", "legal_person", "other")
 DATA_KINDS = ("basic_data", "zus", "taxes", "statements")
+# A response lists at most this many errors and counts the rest in ``errors_omitted``: a body of a
+# million empty companies must not answer with a million errors.
+MAX_ERRORS_LISTED = 100
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,21 @@ class FieldError:
 
     def as_json(self) -> dict:
         return {"pointer": self.pointer, "code": self.code, "detail": self.detail}
+
+
+def json_pointer(path) -> str:
+    """RFC 6901: ``("companies", 3, "a/b")`` → ``/companies/3/a~1b``."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def listed_errors(errors) -> dict:
+    """``{"errors": [first MAX_ERRORS_LISTED as JSON]}``, plus ``errors_omitted`` when there were more."""
+    errors = list(errors)
+    listed = {"errors": [error.as_json() if isinstance(error, FieldError) else error
+                         for error in errors[:MAX_ERRORS_LISTED]]}
+    if len(errors) > MAX_ERRORS_LISTED:
+        listed["errors_omitted"] = len(errors) - MAX_ERRORS_LISTED
+    return listed
 
 
 @dataclass(frozen=True)
@@ -187,5 +205,5 @@ class BatchResult:
             "companies": dict(self.companies),
             "figures": dict(self.figures),
             "payers": dict(self.payers),
-            "errors": [error.as_json() for error in self.errors],
+            **listed_errors(self.errors),
         }
