@@ -1,7 +1,9 @@
+from allauth.account.views import email as allauth_email
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -49,3 +51,14 @@ def home(request):
     if request.user.is_office_staff:
         return redirect("panel:home")
     return redirect("clients:dashboard")
+
+
+def manage_email(request, *args, **kwargs):
+    """allauth's e-mail management, for staff only.
+
+    A client's address is the one the office holds for the person; a client who could add and confirm an
+    address (anyone's) would be one step from being taken for that person.
+    """
+    if request.user.is_authenticated and not request.user.is_office_staff:
+        raise Http404
+    return allauth_email(request, *args, **kwargs)

@@ -41,7 +41,8 @@ def _stored(client):
 
 @pytest.mark.parametrize(("second", "pointer"), [
     (_company(OTHER_NIP, statements=[{"period": "2026-10", "revenue": "1.00", "costs": "0.00", "income": "1.00",
-                                      "totals": {"vat\u0000due": "1.00"}}]), "/companies/1/statements/0/totals/vat\u0000due"),
+                                      "totals": {"vat\u0000due": "1.00"}}]),
+     "/companies/1/statements/0/totals/vat\u0000due"),
     (_company(OTHER_NIP, phone="+48600\u0000100200"), "/companies/1/phone"),
     (_company(OTHER_NIP[:5] + "\u0000" + OTHER_NIP[5:]), "/companies/1/nip"),
     (_company(OTHER_NIP, taxes=[{"period": "2026-10", "type": "VAT-7\u0000", "amount": "1.00"}]),
