@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from offices.accounts.network import client_ip
 from offices.forms import OfficeSignupForm
 from offices.provisioning import create_office, office_url
 
@@ -28,7 +29,7 @@ def _signup_allowed(ip: str) -> bool:
 def signup(request):
     form = OfficeSignupForm(request.POST or None, base_domain=settings.BASE_DOMAIN)
     if request.method == "POST" and form.is_valid():
-        if not _signup_allowed(request.META.get("REMOTE_ADDR", "")):
+        if not _signup_allowed(client_ip(request) or ""):
             form.add_error(None, _("Too many offices were created from your address. Try again in an hour."))
         else:
             data = form.cleaned_data

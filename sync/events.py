@@ -8,13 +8,11 @@ back ``POST events`` and ``POST error-reports``.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import orjson
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -251,29 +249,3 @@ def record_error_report(report: ErrorReportData, *, agent: Agent | None, client_
         agent=agent, message=report.message, stacktrace=report.stacktrace, agent_version=report.agent_version,
         agent_os=report.agent_os, agent_hostname=report.agent_hostname, runtime=report.runtime, client_ip=client_ip,
     )
-
-
-def behind_proxy() -> bool:
-    """Whether a trusted reverse proxy sits in front of us (``BEHIND_TLS_PROXY``)."""
-    explicit = getattr(settings, "BEHIND_TLS_PROXY", None)
-    if explicit is not None:
-        return bool(explicit)
-    return getattr(settings, "SECURE_PROXY_SSL_HEADER", None) is not None
-
-
-def client_ip(request) -> str | None:
-    """The client's IP address. ``X-Forwarded-For`` counts only behind the configured proxy, and
-    then only its last entry (the one our proxy appended; earlier ones are the client's say-so)."""
-    candidates = []
-    if behind_proxy():
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            candidates.append(hops[-1])
-    candidates.append(request.META.get("REMOTE_ADDR", ""))
-    for candidate in candidates:
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue
-    return None

@@ -15,4 +15,4 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from offices.accounts import signals  # noqa: F401  (connects the receivers)
+        from offices.accounts import checks, signals  # noqa: F401, PLC0415  (registers the checks, connects the receivers)

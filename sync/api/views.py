@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from clients.models import Company
 from offices.accounts.models import OfficeSettings
+from offices.accounts.network import client_ip
 from sync import idempotency
 from sync.api import schema
 from sync.api.authentication import AgentRateThrottle, AgentTokenAuthentication, IsAgent, remember_agent_info
@@ -35,7 +36,6 @@ from sync.batch import Batch as BatchData
 from sync.batch import BatchResult, FieldError
 from sync.events import (
     PayloadInvalidError,
-    client_ip,
     parse_error_report,
     parse_events,
     record_batch,
