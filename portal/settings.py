@@ -70,6 +70,8 @@ AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "portal.middleware.RequestIdMiddleware",
+    # Content-Security-Policy and no-store on every response, the early ones (no such office) too.
+    "portal.middleware.SecurityHeadersMiddleware",
     # Agent API errors raised before or around routing (unknown host, database down) become problem+json.
     "sync.api.middleware.AgentApiErrorMiddleware",
     "portal.health.HealthCheckMiddleware",
