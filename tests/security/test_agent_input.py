@@ -171,3 +171,9 @@ def test_a_batchs_error_list_is_capped_too(cast, agent_client):
     assert len(body["errors"]) == MAX_ERRORS_LISTED
     assert body["errors_omitted"] >= 20
 
+
+
+@pytest.mark.parametrize("batch_id", ["%00", "b_%00", "x" * 300, "b_" + "0" * 25 + "%00"])
+def test_a_malformed_batch_id_is_a_404_problem(cast, agent_client, batch_id):
+    """Found by schemathesis: ``GET batches/%00`` was a 500 (PostgreSQL refused the NUL in the lookup)."""
+    assert_problem(agent_client(cast.office_a).api_get(f"batches/{batch_id}"), 404, "not_found")
