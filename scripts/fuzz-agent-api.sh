@@ -18,10 +18,11 @@ HOST="$OFFICE.localhost"
 TOKEN="$(.venv/bin/biurko create_agent --office "$OFFICE" --name "schemathesis-$(date +%s)")"
 mkdir -p var/fuzz
 curl -fsS -H "Host: $HOST" -H "Accept: application/json" "$BASE/api/agent/v1/schema/?format=json" > var/fuzz/schema.json
+# No "coverage" phase: schemathesis 4.32.5 fails inside it on this schema (a KeyError in its own code).
 exec .venv/bin/schemathesis run var/fuzz/schema.json \
-  --url "$BASE/api/agent/v1" \
+  --url "$BASE" \
   -H "Host: $HOST" -H "Authorization: Bearer $TOKEN" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-  --max-time "$SECONDS_BUDGET" --workers 2 --continue-on-failure --phases examples,coverage,fuzzing,stateful \
+  --max-time "$SECONDS_BUDGET" --workers 2 --continue-on-failure --phases examples,fuzzing,stateful \
   --suppress-health-check all --request-timeout 60 \
   --report junit --report-dir var/fuzz
