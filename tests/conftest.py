@@ -20,9 +20,9 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from clients.activation import link_login
 from clients.approval import approve_company, approve_company_period, approve_revision
 from clients.models import Company, Person, Revision, RevisionState, parse_period
-from clients.services import link_login
 from offices.accounts.models import Role, User
 from offices.accounts.services import create_login
 from offices.models import Office
