@@ -17,19 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
-
 from clients.access import Membership, memberships_of
 from clients.models import Company, Figure, PersonRole, Revision, RevisionState, add_months
+from clients.names import statement_label
 from clients.unpaid import ZERO, PaymentItem, payment_items, period_label
+from clients.vocabulary import STATEMENT_PREFIX, ZUS_PREFIX, statement_kind
 
-STATEMENT_NAMES = {
-    "revenue": _("Revenue"),
-    "costs": _("Costs"),
-    "income": pgettext_lazy("statement", "Income"),
-    "vat_due": _("VAT due"),
-}
 STATEMENT_ORDER = ("revenue", "costs", "income")
 
 
@@ -140,7 +133,7 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
 
 def item_for_figure(figure: Figure, today: date) -> PaymentItem | None:
     """The payment item a figure belongs to (a ZUS part resolves to its payer's month item). 2 queries."""
-    zus = figure.kind.startswith("zus:")
+    zus = figure.kind.startswith(ZUS_PREFIX)
     for item in payment_items(figure.company, today, period=figure.period):
         if item.figure_id == figure.pk or (zus and item.group == "zus" and item.payer_key == figure.payer_key):
             return item
@@ -190,22 +183,16 @@ class MonthView:
         return sum((item.amount for item in self.items if item.payable), ZERO)
 
 
-def statement_label(name: str) -> str:
-    if name in STATEMENT_NAMES:
-        return str(STATEMENT_NAMES[name])
-    return name.replace("_", " ").strip().capitalize()
-
-
 def _statements_of_year(company: Company, year: int) -> list[Revision]:
     return list(Revision.objects.filter(
-        state=RevisionState.APPROVED, figure__company=company, figure__kind__startswith="statement:",
+        state=RevisionState.APPROVED, figure__company=company, figure__kind__startswith=STATEMENT_PREFIX,
         figure__period__gte=date(year, 1, 1), figure__period__lt=date(year + 1, 1, 1)).select_related("figure"))
 
 
 def _chart(revisions: list[Revision], year: int) -> list[ChartMonth]:
     chart: dict[date, dict[str, Decimal]] = defaultdict(dict)
     for revision in revisions:
-        if revision.figure.kind in ("statement:revenue", "statement:costs"):
+        if revision.figure.kind in (statement_kind("revenue"), statement_kind("costs")):
             chart[revision.figure.period][revision.figure.kind[10:]] = revision.amount
     return [ChartMonth(month, chart[month].get("revenue"), chart[month].get("costs"))
             for month in (date(year, m, 1) for m in range(1, 13))]

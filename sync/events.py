@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.validators import normalize_nip
-from sync.batch import PROGRAM_CODES, FieldError, json_pointer
+from clients.vocabulary import PROGRAM_CODES
+from sync.batch import FieldError, json_pointer
 from sync.models import EVENT_TIME_MAX, EVENT_TIME_MIN, Agent, Batch, BatchStatus, ErrorReport, Event, EventLevel
 
 MAX_EVENTS_PER_REQUEST = 1000

@@ -1,7 +1,7 @@
 """Applying a validated batch to the office's companies, people and figures.
 
 ``apply_batch`` is the one entry point (API, exchange-file importers, reference agent,
-demo seed and tests all call it). The rules are in spec/agent-api.md ("POST batches")
+demo seed and tests all call it). The rules are in docs/agent-api.md ("POST batches")
 and docs/domain.md. It is set-based: a constant number of SQL statements per batch
 (plus one per company for summaries), never one per figure:
 

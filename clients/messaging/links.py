@@ -8,20 +8,13 @@ from django.core import signing
 from django.db import connection
 from django.urls import reverse
 
-from clients.activation import current_office as office_of_schema
 from clients.models import Person
+from offices.tenancy import current_office, office_url
 
 UNSUBSCRIBE_SALT = "clients.messaging.unsubscribe"
 
 
-def current_office():
-    """The office of the current schema."""
-    return office_of_schema()
-
-
 def portal_url(path: str = "/") -> str:
-    from offices.provisioning import office_url
-
     return office_url(current_office().slug, path)
 
 

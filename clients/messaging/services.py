@@ -110,7 +110,7 @@ def render(channel: str, name: str, context: dict, *, sms_unicode: bool = False)
 
 def messaging_queue() -> str | None:
     """The broker queue of the send tasks (None: Celery's default; tests use their own)."""
-    return getattr(settings, "MESSAGING_QUEUE", None)
+    return settings.MESSAGING_QUEUE or None
 
 
 def enqueue_on_commit(message_ids) -> None:

@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 #: 21612 unreachable route, 21408 no permission for the region.
 SUPPRESS_CODES = frozenset({21211, 21614, 21610, 21612, 21408})
 CREDENTIALS_CODES = frozenset({20003, 20005, 20008})
-TWILIO_TIMEOUT_SECONDS = 15
 
 
 class TransportError(Exception):
@@ -71,7 +70,7 @@ def twilio_client():
     key = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_API_BASE)
     cached = getattr(_local, "twilio", None)
     if cached is None or cached[0] != key:
-        timeout = getattr(settings, "TWILIO_TIMEOUT", TWILIO_TIMEOUT_SECONDS)
+        timeout = settings.TWILIO_TIMEOUT
         client = Client(key[0], key[1], http_client=TwilioHttpClient(timeout=timeout, logger=_twilio_http_log))
         client.api.base_url = key[2].rstrip("/")
         _local.twilio = cached = (key, client)

@@ -15,4 +15,6 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from offices.accounts import checks, signals  # noqa: F401, PLC0415  (registers the checks, connects the receivers)
+        # Django's way to connect receivers and register checks: the app registry must be ready before the
+        # modules import models.
+        from offices.accounts import checks, signals  # noqa: F401, PLC0415

@@ -4,6 +4,8 @@ from email.utils import formataddr, parseaddr
 from functools import partial
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -20,6 +22,7 @@ from offices.accounts.models import (
     logo_upload_to,
 )
 from offices.accounts.validators import validate_logo
+from offices.models import Office
 
 
 @transaction.atomic
@@ -36,7 +39,7 @@ def create_login(email: str, *, role: Role, password: str | None = None, first_n
     return user
 
 
-# --- Office administration: staff, settings, agents ----------------------------------------------
+# --- Office administration: staff and settings (agents: sync.agents) ----------------------------------------------
 #
 # Every rule about who may change what lives here; the panel's views only call these. Each change is
 # recorded in ``AuditEntry`` in the same transaction. Refusals raise ``ValidationError`` with a stable
@@ -48,7 +51,7 @@ def record_audit(actor: User | None, action: AuditAction, target: str = "", deta
                                      target=str(target)[:254], details=details or {})
 
 
-def _require_admin(by: User) -> None:
+def require_admin(by: User) -> None:
     if by is None or not by.is_active or not by.is_office_admin:
         raise ValidationError(_("Only the office's owners and administrators can do this."), code="not_allowed")
 
@@ -79,7 +82,7 @@ INVITABLE_ROLES = (Role.ADMIN, Role.BOOKKEEPER)
 def invite_staff(office, email: str, *, role: Role, by: User, first_name: str = "", last_name: str = "") -> User:
     """Create a staff login without a password (the caller queues its activation e-mail in the same transaction:
     ``clients.messaging.services.queue_staff_invitation``, as the panel's ``offices.panel.staff`` does)."""
-    _require_admin(by)
+    require_admin(by)
     if role not in INVITABLE_ROLES:
         raise ValidationError(_("Invite administrators and bookkeepers; make someone an owner from the staff list."),
                               code="role_not_invitable")
@@ -102,7 +105,7 @@ def invite_staff(office, email: str, *, role: Role, by: User, first_name: str = 
 @transaction.atomic
 def allow_staff_invitation_resend(user: User, *, by: User) -> None:
     """Check and record that ``by`` sends the invitation of a login not yet activated again (the caller queues it)."""
-    _require_admin(by)
+    require_admin(by)
     if user.has_usable_password() or user.last_login is not None:
         raise ValidationError(_("%(email)s has already activated the login."), code="already_active",
                               params={"email": user.email})
@@ -115,7 +118,7 @@ def change_role(user: User, new_role: Role, *, by: User) -> bool:
 
     Only owners make or unmake owners, and the office always keeps at least one active owner.
     """
-    _require_admin(by)
+    require_admin(by)
     if new_role not in STAFF_ROLES or not user.is_office_staff:
         raise ValidationError(_("Staff roles are owner, administrator and bookkeeper."), code="not_a_staff_role")
     owners = _active_owner_ids_locked()
@@ -138,7 +141,7 @@ def change_role(user: User, new_role: Role, *, by: User) -> bool:
 @transaction.atomic
 def deactivate_user(user: User, *, by: User) -> bool:
     """Block a login (it can no longer log in, its open sessions stop working); False when already blocked."""
-    _require_admin(by)
+    require_admin(by)
     if user.pk == by.pk:
         raise ValidationError(_("You cannot deactivate your own login."), code="self")
     owners = _active_owner_ids_locked()
@@ -159,7 +162,7 @@ def deactivate_user(user: User, *, by: User) -> bool:
 
 @transaction.atomic
 def reactivate_user(user: User, *, by: User) -> bool:
-    _require_admin(by)
+    require_admin(by)
     user.refresh_from_db(fields=["role", "is_active"])
     if user.is_active:
         return False
@@ -180,9 +183,6 @@ def _audit_value(value):
 
 
 def _has_totp(user: User) -> bool:
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.utils import is_mfa_enabled
-
     return is_mfa_enabled(user, [Authenticator.Type.TOTP])
 
 
@@ -194,9 +194,7 @@ def update_office_settings(office, values: dict, *, by: User, logo=None, clear_l
     anything is written, so a refused change writes nothing. A new logo replaces the old file, which is
     deleted once the transaction commits.
     """
-    from offices.models import Office
-
-    _require_admin(by)
+    require_admin(by)
     row = OfficeSettings.objects.select_for_update().get_or_create(singleton=1)[0]
     changes: dict[str, list] = {}
     office_name = values.pop("office_name", None)
@@ -237,32 +235,3 @@ def update_office_settings(office, values: dict, *, by: User, logo=None, clear_l
         transaction.on_commit(partial(storage.delete, old_logo_name))
     record_audit(by, AuditAction.SETTINGS_CHANGED, "", {"changed": changes})
     return list(changes)
-
-
-@transaction.atomic
-def register_agent(name: str, *, by: User):
-    """Register a desktop agent; returns ``(agent, raw_token)`` — the only time the token exists in clear."""
-    from sync.agents import create_agent
-
-    _require_admin(by)
-    agent, raw_token = create_agent(name, created_by=by)
-    record_audit(by, AuditAction.AGENT_REGISTERED, agent.name,
-                 {"agent_id": agent.pk, "token_prefix": agent.token_prefix})
-    return agent, raw_token
-
-
-@transaction.atomic
-def withdraw_agent(agent, *, by: User) -> bool:
-    """Revoke an agent's token for good; False when it was already revoked."""
-    from sync.agents import revoke_agent
-    from sync.models import Agent
-
-    _require_admin(by)
-    locked = Agent.objects.select_for_update().get(pk=agent.pk)
-    if locked.revoked_at is not None:
-        agent.revoked_at = locked.revoked_at
-        return False
-    revoke_agent(locked)
-    agent.refresh_from_db(fields=["revoked_at"])
-    record_audit(by, AuditAction.AGENT_REVOKED, agent.name, {"agent_id": agent.pk, "token_prefix": agent.token_prefix})
-    return True

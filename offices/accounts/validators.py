@@ -8,6 +8,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
 
 ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 ]{1,11}$")
 E164_NUMBER = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -83,9 +84,6 @@ def detect_logo_extension(file) -> str | None:
 
 
 def _read_logo(file) -> tuple[str | None, tuple[int, int]]:
-    # Pillow is imported here so that importing the models (every request) does not load it.
-    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415
-
     try:
         file.seek(0)
         with Image.open(file) as image:

@@ -13,15 +13,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.names import DATA_KIND_LABELS
+from clients.vocabulary import DATA_KINDS
 from offices.accounts import services
 from offices.accounts.models import STAFF_ROLES, AuditAction, AuditEntry, OfficeSettings, Role, User
 from offices.accounts.validators import LOGO_CONTENT_TYPES, detect_logo_extension
 from offices.panel import staff as staff_invitations
 from offices.panel.access import access_agent, access_staff_member, is_htmx, needs_mfa_setup
 from offices.panel.forms import AgentForm, InviteStaffForm, OfficeSettingsForm, RoleForm
-from sync.batch import DATA_KINDS
+from sync.agents import register_agent, withdraw_agent
 from sync.models import Agent
-from sync.programs import CAPABILITY_LABELS, DATA_KIND_LABELS, PROGRAMS
+from sync.programs import CAPABILITY_LABELS, PROGRAMS
 
 AUDIT_ROWS = 20
 AGENT_ACTIONS = (AuditAction.AGENT_REGISTERED, AuditAction.AGENT_REVOKED)
@@ -71,7 +73,7 @@ def agents(request):
     form = AgentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            agent, raw_token = services.register_agent(form.cleaned_data["name"], by=request.user)
+            agent, raw_token = register_agent(form.cleaned_data["name"], by=request.user)
         except ValidationError as error:
             form.add_error("name", error)
         else:
@@ -93,7 +95,7 @@ def agent_revoke(request, agent_id: int):
     if request.method == "GET":
         # Without JS the "Revoke" link leads here; with htmx the browser's confirm() asks instead.
         return render(request, "offices/panel/agent_revoke_confirm.html", {"agent": agent})
-    revoked = services.withdraw_agent(agent, by=request.user)
+    revoked = withdraw_agent(agent, by=request.user)
     if is_htmx(request):
         return render(request, "offices/panel/_agent_row.html", {"agent": agent, "just_revoked": revoked})
     if revoked:

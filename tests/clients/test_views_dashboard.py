@@ -22,7 +22,7 @@ from tests.conftest import NIP_X
 
 
 def nrb_for(nip: str) -> str:
-    """The NIP micro-account computed here from the rule in shared/data/README.md (not with our code)."""
+    """The NIP micro-account computed here from the rule in docs/glossary.md (not with our code)."""
     bban = "10100071222" + "2" + nip + "00"
     check = 98 - int(bban + "252100") % 97  # "PL00" moved to the end, P=25 L=21
     return f"{check:02d}{bban}"

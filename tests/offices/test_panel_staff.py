@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from clients.messaging import dispatch
 from clients.messaging.models import Message, Purpose, Status
-from offices.accounts.models import AuditAction, AuditEntry, Role, User
+from offices.accounts.models import AuditAction, AuditEntry, OfficeSettings, Role, User
 from offices.accounts.services import change_role, deactivate_user, invite_staff, reactivate_user
 from tests.conftest import PASSWORD
 from tests.offices.panel_support import HTMX, admin_user, bookkeeper, in_office  # noqa: F401
@@ -67,8 +67,6 @@ def test_an_invitation_creates_the_login_and_mails_a_working_activation_link(
 def test_the_invitation_uses_the_offices_e_mail_identity(office_client, cast, mailoutbox,
                                                          django_capture_on_commit_callbacks):
     with in_office(cast.office_a):
-        from offices.accounts.models import OfficeSettings
-
         row = OfficeSettings.load()
         row.email_from_name = "Kancelaria Alfa"
         row.reply_to_email = "biuro@alfa.test"

@@ -8,7 +8,7 @@ from clients.messaging import dispatch, links
 from clients.messaging.models import Channel, Message, Status, Suppression
 from clients.models import Person
 from clients.summaries import queue_summary
-from offices.provisioning import office_host
+from offices.tenancy import office_host
 from tests.clients.messaging.peers import AUTH_TOKEN
 
 PATH = "/messaging/twilio/status/"
