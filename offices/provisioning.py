@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists
 
+from offices.accounts.addresses import office_host, office_url  # noqa: F401 - office_url: re-exported
 from offices.accounts.models import OfficeSettings, Role, User
 from offices.accounts.services import create_login
 from offices.models import Domain, Office
@@ -62,17 +63,21 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
+OFFICE_SCHEMA_PREFIX = "office_"
+# Schemas the portal itself uses. A slug never contains "__" (single hyphens only), so
+# names starting with INTERNAL_SCHEMA_PREFIX can never be an office's.
+INTERNAL_SCHEMA_PREFIX = "office__"
+RESERVED_SCHEMA_NAMES = frozenset({"public", "information_schema", settings.TENANT_BASE_SCHEMA})
+
+
 def schema_name_for(slug: str) -> str:
-    return "office_" + slug.replace("-", "_")
+    return OFFICE_SCHEMA_PREFIX + slug.replace("-", "_")
 
 
-def office_host(slug: str) -> str:
-    return f"{slug}.{settings.BASE_DOMAIN}"
-
-
-def office_url(slug: str, path: str = "/") -> str:
-    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
-    return f"{settings.PUBLIC_URL_SCHEME}://{office_host(slug)}{port}{path}"
+def is_reserved_schema_name(schema_name: str) -> bool:
+    """True for schemas no office may get: the template, public, PostgreSQL's own, the portal's internal ones."""
+    return (schema_name in RESERVED_SCHEMA_NAMES or schema_name.startswith(("pg_", INTERNAL_SCHEMA_PREFIX))
+            or not schema_name.startswith(OFFICE_SCHEMA_PREFIX))
 
 
 def template_schema() -> str:
