@@ -127,6 +127,11 @@ def _applied_migrations(schema: str) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def office_schemas() -> list[str]:
+    return list(Office.objects.exclude(schema_name="public").order_by("schema_name")
+                .values_list("schema_name", flat=True))
+
+
 def offices_needing_migrations(chunk: int = 200) -> list[str]:
     """Schemas of offices whose migration records lack any of the (up-to-date) template's.
 
@@ -134,8 +139,7 @@ def offices_needing_migrations(chunk: int = 200) -> list[str]:
     offices in well under a second instead of running ``migrate`` in each.
     """
     expected = sorted(_applied_migrations(template_schema()))
-    schemas = list(Office.objects.exclude(schema_name="public").order_by("schema_name")
-                   .values_list("schema_name", flat=True))
+    schemas = office_schemas()
     behind: list[str] = []
     for start in range(0, len(schemas), chunk):
         part = schemas[start:start + chunk]
