@@ -73,6 +73,7 @@ MIDDLEWARE = [
     # Agent API errors raised before or around routing (unknown host, database down) become problem+json.
     "sync.api.middleware.AgentApiErrorMiddleware",
     "portal.health.HealthCheckMiddleware",
+    "portal.db_recycling.ConnectionRecyclingMiddleware",
     "offices.middleware.OfficeHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -115,6 +116,9 @@ else:
 
     DATABASES = {"default": start_embedded_database(DATA_DIR).as_django()}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection is closed after serving this many distinct office schemas: a PostgreSQL backend caches
+# the catalogue of every table it touches (portal/db_recycling.py, docs/scaling.md).
+DB_MAX_SCHEMAS_PER_CONNECTION = env.int("DB_MAX_SCHEMAS_PER_CONNECTION", 100, minimum=1)
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", "test_biurko")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
