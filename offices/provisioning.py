@@ -24,7 +24,8 @@ from offices.accounts.addresses import office_host, office_url  # noqa: F401 - o
 from offices.accounts.models import OfficeSettings, Role, User
 from offices.accounts.services import create_login
 from offices.models import Domain, Office
-from offices.schema_ddl import cached_script, copy_schema
+from offices.schema_ddl import TEMPLATE_LOCK_ID, cached_script, copy_schema, lock_template_shared, migration_state
+from offices.spare_schemas import claim_spare
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +39,6 @@ RESERVED_SLUGS = frozenset(
         "public", "smtp", "sso", "static", "staging", "status", "support", "test", "www",
     }
 )
-# Sign-ups hold it shared (they run side by side), a migration of the template exclusively:
-# no office is ever copied from a template half-way through a migration.
-TEMPLATE_LOCK_ID = 0x6269726B  # "birk"
 
 
 def validate_slug(slug: str) -> str:
@@ -107,7 +105,7 @@ def ensure_template_schema(verbosity: int = 0) -> bool:
     if created or template_needs_migrations():
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TEMPLATE_LOCK_ID])
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TEMPLATE_LOCK_ID])  # see schema_ddl
             call_command("migrate_schemas", tenant=True, schema_name=name, interactive=False, verbosity=verbosity)
         return True
     return False
@@ -165,10 +163,12 @@ class ProvisionedOffice:
 
 def create_office(*, slug: str, name: str, owner_email: str, owner_password: str | None = None,
                   owner_verified: bool = False) -> ProvisionedOffice:
-    """Create an office: its public row, its domain, its cloned schema, its settings and owner.
+    """Create an office: its public row, its domain, its schema, its settings and owner.
 
-    All or nothing: the clone runs in the same transaction as the rows, so a
-    failure leaves no half-made office behind.
+    The schema is a spare one made earlier from the template in its current migration state, renamed
+    (instant), or when none is left a copy of the template made now (offices.spare_schemas). All or
+    nothing: the schema is made in the same transaction as the rows, so a failure leaves no
+    half-made office behind (and a claimed spare goes back to the pool).
     """
     started = time.perf_counter()
     slug = validate_slug(slug)
@@ -180,12 +180,13 @@ def create_office(*, slug: str, name: str, owner_email: str, owner_password: str
                               code="no_template")
     try:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [TEMPLATE_LOCK_ID])
+            lock_template_shared()
             office = Office.objects.create(schema_name=schema_name_for(slug), slug=slug, name=name,
                                            owner_email=owner_email.strip().lower())
             Domain.objects.create(domain=office_host(slug), tenant=office, is_primary=True)
-            copy_schema(cached_script(template_schema()), template_schema(), office.schema_name)
+            state = migration_state(template_schema())
+            if not claim_spare(office.schema_name, state):
+                copy_schema(cached_script(template_schema(), state), template_schema(), office.schema_name)
             with schema_context(office.schema_name):
                 OfficeSettings.load()
                 owner = create_login(owner_email, role=Role.OWNER, password=owner_password,

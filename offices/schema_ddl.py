@@ -27,6 +27,15 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 CACHE_TIMEOUT_SECONDS = 7 * 24 * 3600
+# Copies of the template hold it shared (they run side by side), a migration of the template
+# exclusively: nothing is ever copied from a template half-way through a migration.
+TEMPLATE_LOCK_ID = 0x6269726B  # "birk"
+
+
+def lock_template_shared() -> None:
+    """Until the end of the current transaction, the template cannot be migrated."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [TEMPLATE_LOCK_ID])
 
 
 class UnsupportedSchemaError(RuntimeError):
@@ -223,10 +232,10 @@ def migration_state(schema: str) -> str:
 _rendered: dict[tuple[str, str], SchemaScript] = {}
 
 
-def cached_script(schema: str) -> SchemaScript:
-    """``render_schema(schema)`` for its current migration state: from this process, the shared cache
-    (so a fresh worker does not walk the catalogue either), or rendered now."""
-    key = (schema, migration_state(schema))
+def cached_script(schema: str, state: str | None = None) -> SchemaScript:
+    """``render_schema(schema)`` for its current migration state (``state`` if the caller has it): from
+    this process, the shared cache (so a fresh worker does not walk the catalogue either), or rendered now."""
+    key = (schema, state or migration_state(schema))
     script = _rendered.get(key)
     if script is None:
         cache_key = f"offices:schema-ddl:{key[0]}:{key[1]}"

@@ -66,6 +66,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 TENANT_BASE_SCHEMA = "office_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATION_PROCESSES", 2, minimum=1)
+# Copies of the template kept ready for sign-ups (offices/spare_schemas.py); 0 disables the pool.
+OFFICE_SPARE_SCHEMAS = env.int("OFFICE_SPARE_SCHEMAS", 10, minimum=0)
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
@@ -273,6 +275,7 @@ CELERY_BEAT_SCHEDULE["offices-scheduled-approvals"] = {
     "task": "offices.scheduled_approvals_all_offices", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["offices-silent-agent-alerts"] = {
     "task": "offices.silent_agent_alerts_all_offices", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["offices-refill-spare-schemas"] = {"task": "offices.refill_spare_schemas", "schedule": 60.0}
 # --- end of office panel ------------------------------------------------------
 
 # --- Agent API ----------------------------------------------------------------

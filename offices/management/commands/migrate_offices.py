@@ -6,7 +6,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from offices.migrating import OfficeMigration, migrate_offices
-from offices.provisioning import ensure_template_schema, office_schemas, offices_needing_migrations
+from offices.provisioning import ensure_template_schema, office_schemas, offices_needing_migrations, template_schema
+from offices.spare_schemas import refill_spares
 
 
 class Command(BaseCommand):
@@ -38,6 +39,9 @@ class Command(BaseCommand):
                 self.stdout.write("")
             self.stdout.write(f"Migrated {len(summary.migrated)} office(s), {len(summary.failed)} failed, "
                               f"in {time.perf_counter() - started:.1f} s.")
+        made, dropped = refill_spares(template_schema())
+        if verbosity and (made or dropped):
+            self.stdout.write(f"Spare schemas: {dropped} from the old template dropped, {made} made.")
         for failure in summary.failed:
             self.stderr.write(f"FAILED {failure.schema}: {failure.error}")
         if summary.failed:
