@@ -184,7 +184,9 @@ def _unqualified_index(definition: str, schema: str) -> str:
     return unqualified
 
 
-def _tables_with_rows(cursor, schema: str, insertable: dict[str, list[str]]) -> tuple:
+def _tables_with_rows(cursor, schema: str, insertable: dict[str, list[str]], include_empty: bool) -> tuple:
+    if include_empty:
+        return tuple((table, tuple(cols)) for table, cols in insertable.items())
     if not insertable:
         return ()
     query = " UNION ALL ".join(
@@ -195,8 +197,11 @@ def _tables_with_rows(cursor, schema: str, insertable: dict[str, list[str]]) -> 
     return tuple((table, tuple(cols)) for table, cols in insertable.items() if table in filled)
 
 
-def render_schema(schema: str) -> SchemaScript:
-    """Read ``schema``'s structure from the catalogue (costly with many schemas: do it once, then cache)."""
+def render_schema(schema: str, include_empty_tables: bool = False) -> SchemaScript:
+    """Read ``schema``'s structure from the catalogue (costly with many schemas: do it once, then cache).
+
+    ``data_tables`` lists the tables holding rows, or every table with ``include_empty_tables``.
+    """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [schema])
         row = cursor.fetchone()
@@ -216,7 +221,7 @@ def render_schema(schema: str) -> SchemaScript:
         indexes = tuple(_unqualified_index(definition, schema) for (definition,) in cursor.fetchall())
         cursor.execute(_IDENTITY_SEQUENCES, [schema, namespace])
         sequences = tuple((table, column, value) for table, column, value in cursor.fetchall())
-        data_tables = _tables_with_rows(cursor, schema, insertable)
+        data_tables = _tables_with_rows(cursor, schema, insertable, include_empty_tables)
     return SchemaScript(tables=tables, constraints=constraints, indexes=indexes, foreign_keys=foreign_keys,
                         sequences=sequences, data_tables=data_tables)
 

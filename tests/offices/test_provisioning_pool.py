@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
+import offices.provisioning as provisioning
 from offices.models import Office
 from offices.provisioning import create_office, delete_office, template_schema
 from offices.schema_ddl import migration_state
@@ -32,8 +33,6 @@ def test_a_sign_up_takes_a_spare_schema_of_the_templates_shape(db):
 
 
 def test_a_failed_sign_up_gives_its_spare_back(db, monkeypatch):
-    import offices.provisioning as provisioning
-
     refill_spares(template_schema(), size=1)
     spares = spare_schemas()
 
