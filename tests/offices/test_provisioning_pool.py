@@ -15,6 +15,19 @@ from tests.offices.schema_support import schema_shape
 from tests.offices.test_provisioning_ddl import _in_threads
 
 
+def _drop_spares() -> None:
+    for spare in spare_schemas():
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA "{spare}" CASCADE')
+
+
+@pytest.fixture(autouse=True)
+def _empty_pool(django_db_blocker):
+    """Each test starts without spares (other tests' deploys may have left some; spares are disposable)."""
+    with django_db_blocker.unblock():
+        _drop_spares()
+
+
 def _provision(slug: str):
     return create_office(slug=slug, name=f"Biuro {slug}", owner_email=f"szef@{slug}.pl")
 
@@ -76,10 +89,7 @@ def test_concurrent_sign_ups_share_out_the_spares_and_the_rest_build_their_own(c
     finally:
         for office in Office.objects.filter(slug__in=slugs):
             delete_office(office)
-        refill_spares(template_schema(), size=0)
-        for spare in spare_schemas():
-            with connection.cursor() as cursor:
-                cursor.execute(f'DROP SCHEMA "{spare}" CASCADE')
+        _drop_spares()
 
 
 def test_the_beat_task_keeps_the_configured_number_of_spares(db, settings):

@@ -126,7 +126,7 @@ def fresh_database():
 def test_an_office_restored_into_a_fresh_database_is_identical(cast, tmp_path, fresh_database):
     path = _export(cast.office_a, tmp_path)
     env = {**os.environ, "DATABASE_URL": _url(fresh_database), "BIURKO_DATA_DIR": str(tmp_path / "var"),
-           "MEDIA_ROOT": str(tmp_path / "media")}
+           "MEDIA_ROOT": str(tmp_path / "media"), "OFFICE_SPARE_SCHEMAS": "0"}
     for command in (["migrate_offices", "-v0"], ["restore_office", str(path)]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, timeout=600)
 
