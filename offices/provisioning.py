@@ -20,12 +20,12 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context, schema_exists
 
-from offices.accounts.addresses import office_host, office_url  # noqa: F401 - office_url: re-exported
 from offices.accounts.models import OfficeSettings, Role, User
 from offices.accounts.services import create_login
 from offices.models import Domain, Office
 from offices.schema_ddl import TEMPLATE_LOCK_ID, cached_script, copy_schema, lock_template_shared, migration_state
 from offices.spare_schemas import claim_spare
+from offices.tenancy import office_host
 
 logger = logging.getLogger(__name__)
 

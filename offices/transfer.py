@@ -28,10 +28,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from offices.accounts.addresses import office_host
 from offices.models import Domain, Office
 from offices.provisioning import schema_name_for, validate_slug
 from offices.schema_ddl import SchemaScript, build_structure, finish_structure, quote, render_schema
+from offices.tenancy import office_host
 
 FORMAT = "biurko-office"
 VERSION = 1

@@ -5,8 +5,8 @@ from allauth.account.utils import user_pk_to_url_str
 from django.urls import reverse
 from django_tenants.utils import schema_context
 
-from offices.accounts.addresses import office_url
 from offices.accounts.models import User
+from offices.tenancy import office_url
 
 
 def activation_path(user: User) -> str:

@@ -4,7 +4,6 @@ bounds what its PostgreSQL backend caches about the catalogue."""
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from offices.accounts.addresses import office_host
 from portal.celery import app
 from portal.db_recycling import backend_memory, recycle_after
 from tests.conftest import OfficeClient
@@ -48,11 +47,6 @@ def test_a_backend_that_touched_more_offices_caches_more_and_recycling_frees_it(
     assert connection.connection is None
     fresh, _ = backend_memory()
     assert fresh < grown
-
-
-def test_office_host_is_the_slug_under_the_base_domain(settings):
-    settings.BASE_DOMAIN = "biurko.test"
-    assert office_host("kowalski") == "kowalski.biurko.test"
 
 
 @app.task(name="tests.offices.schema_of_task")
