@@ -1,6 +1,9 @@
-"""What a schema is made of, read from the catalogue independently of offices.schema_ddl."""
+"""What a schema is made of, read from the catalogue independently of offices.schema_ddl; running
+sign-ups side by side."""
 
-from django.db import connection
+import threading
+
+from django.db import connection, connections
 
 _COLUMNS = """
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
@@ -44,3 +47,25 @@ def table_rows(schema: str, table: str) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT * FROM "{schema}"."{table}" ORDER BY 1')  # noqa: S608 - test helper
         return cursor.fetchall()
+
+
+def in_threads(work: list) -> list:
+    """Run each function in its own thread, all released at once; their results or exceptions."""
+    results = [None] * len(work)
+    start = threading.Barrier(len(work))
+
+    def run(index, function):
+        start.wait()
+        try:
+            results[index] = function()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each sign-up raised
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index, function)) for index, function in enumerate(work)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results

@@ -1,7 +1,6 @@
 """Provisioning from the template's rendered DDL: the same schema as the template, safe side by side,
 and always from the template's current migration state."""
 
-import threading
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -9,13 +8,13 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context, schema_exists
 
 from offices.accounts.models import User
 from offices.models import Office
 from offices.provisioning import create_office, delete_office, is_reserved_schema_name, template_schema
-from tests.offices.schema_support import schema_shape, table_rows
+from tests.offices.schema_support import in_threads, schema_shape, table_rows
 
 
 def _provision(slug: str):
@@ -77,31 +76,10 @@ def test_internal_schema_names_are_reserved():
     assert not is_reserved_schema_name("office_kowalski")
 
 
-def _in_threads(work: list) -> list:
-    results = [None] * len(work)
-    start = threading.Barrier(len(work))
-
-    def run(index, function):
-        start.wait()
-        try:
-            results[index] = function()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each sign-up raised
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index, function)) for index, function in enumerate(work)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
 def test_concurrent_sign_ups_each_get_a_whole_office_and_one_address_goes_to_one(committed_db):
     slugs = [f"rownolegle-{index}" for index in range(5)]
     try:
-        results = _in_threads([lambda slug=slug: _provision(slug) for slug in slugs]
+        results = in_threads([lambda slug=slug: _provision(slug) for slug in slugs]
                               + [lambda: _provision("to-samo")] * 3)
         failures = [result for result in results if isinstance(result, Exception)]
         assert all(isinstance(failure, ValidationError) and failure.code == "slug_taken" for failure in failures)

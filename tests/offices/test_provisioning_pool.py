@@ -11,8 +11,7 @@ from offices.provisioning import create_office, delete_office, template_schema
 from offices.schema_ddl import migration_state
 from offices.spare_schemas import claim_spare, refill_spares, spare_schemas
 from offices.tasks import refill_spare_schemas
-from tests.offices.schema_support import schema_shape
-from tests.offices.test_provisioning_ddl import _in_threads
+from tests.offices.schema_support import in_threads, schema_shape
 
 
 def _drop_spares() -> None:
@@ -80,7 +79,7 @@ def test_concurrent_sign_ups_share_out_the_spares_and_the_rest_build_their_own(c
     slugs = [f"wyscig-{index}" for index in range(6)]
     refill_spares(template_schema(), size=3)
     try:
-        results = _in_threads([lambda slug=slug: _provision(slug) for slug in slugs])
+        results = in_threads([lambda slug=slug: _provision(slug) for slug in slugs])
         assert not [result for result in results if isinstance(result, Exception)]
         assert spare_schemas() == []
         template = schema_shape(template_schema())
