@@ -6,7 +6,9 @@ Registered in ``portal/settings.py`` ``CELERY_BEAT_SCHEDULE`` (entries ``offices
 - ``offices.scheduled_approvals_all_offices`` every 15 minutes → ``clients.rules.run_scheduled_approvals``
   (a rule runs once its day and hour of the month have come, once per month: any frequency works);
 - ``offices.silent_agent_alerts_all_offices`` hourly → ``sync.health.alert_silent_agents`` (e-mails office
-  administrators at most once a day per agent, in the days before the 15th, 20th and 25th).
+  administrators at most once a day per agent, in the days before the 15th, 20th and 25th);
+- ``offices.refill_spare_schemas`` every minute → ``offices.spare_schemas.refill_spares`` (keeps
+  ``OFFICE_SPARE_SCHEMAS`` copies of the template ready for sign-ups).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import logging
 from celery import shared_task
 
 from clients.rules import run_scheduled_approvals
+from offices.provisioning import template_schema
+from offices.spare_schemas import refill_spares
 from offices.tenancy import for_each_office
 from sync.health import alert_silent_agents
 
@@ -43,3 +47,9 @@ def silent_agent_alerts() -> int:
 @shared_task(name="offices.silent_agent_alerts_all_offices")
 def silent_agent_alerts_all_offices() -> int:
     return for_each_office(silent_agent_alerts)
+
+
+@shared_task(name="offices.refill_spare_schemas", ignore_result=True)
+def refill_spare_schemas() -> int:
+    made, _dropped = refill_spares(template_schema())
+    return made

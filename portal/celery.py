@@ -5,6 +5,7 @@ import os
 from celery.signals import task_postrun, task_prerun
 from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
 
+from portal.db_recycling import recycle_after
 from portal.logging import current_office
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -23,4 +24,5 @@ def _log_office_of_task(task=None, **kwargs):
 def _forget_office_of_task(task=None, **kwargs):
     token = getattr(task, "_office_log_token", None)
     if token is not None:
+        recycle_after(current_office.get())
         current_office.reset(token)

@@ -66,6 +66,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 TENANT_BASE_SCHEMA = "office_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATION_PROCESSES", 2, minimum=1)
+# Copies of the template kept ready for sign-ups (offices/spare_schemas.py); 0 disables the pool.
+OFFICE_SPARE_SCHEMAS = env.int("OFFICE_SPARE_SCHEMAS", 10, minimum=0)
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
@@ -75,6 +77,7 @@ MIDDLEWARE = [
     # Agent API errors raised before or around routing (unknown host, database down) become problem+json.
     "sync.api.middleware.AgentApiErrorMiddleware",
     "portal.health.HealthCheckMiddleware",
+    "portal.db_recycling.ConnectionRecyclingMiddleware",
     "offices.middleware.OfficeHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -117,6 +120,9 @@ else:
 
     DATABASES = {"default": start_embedded_database(DATA_DIR).as_django()}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection is closed after serving this many distinct office schemas: a PostgreSQL backend caches
+# the catalogue of every table it touches (portal/db_recycling.py, docs/scaling.md).
+DB_MAX_SCHEMAS_PER_CONNECTION = env.int("DB_MAX_SCHEMAS_PER_CONNECTION", 100, minimum=1)
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", "test_biurko")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -293,6 +299,7 @@ CELERY_BEAT_SCHEDULE["offices-scheduled-approvals"] = {
     "task": "offices.scheduled_approvals_all_offices", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["offices-silent-agent-alerts"] = {
     "task": "offices.silent_agent_alerts_all_offices", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["offices-refill-spare-schemas"] = {"task": "offices.refill_spare_schemas", "schedule": 60.0}
 # --- end of office panel ------------------------------------------------------
 
 # --- Agent API ----------------------------------------------------------------
