@@ -55,7 +55,7 @@ def validate_slug(slug: str) -> str:
             _("Use lowercase letters, digits and single hyphens; start with a letter, end with a letter or digit."),
             code="slug_format",
         )
-    if slug in RESERVED_SLUGS:
+    if slug in RESERVED_SLUGS or is_reserved_schema_name(schema_name_for(slug)):
         raise ValidationError(_("The address “%(slug)s” is reserved. Choose another.") % {"slug": slug},
                               code="slug_reserved")
     if Office.objects.filter(slug=slug).exists():

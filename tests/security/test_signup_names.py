@@ -2,8 +2,10 @@
 (untranslated, naming an internal schema). Every slug whose schema the portal uses itself is reserved."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from offices.models import Office
+from offices.provisioning import validate_slug
 
 FORM = {"name": "Biuro", "owner_email": "jan@biuro.pl", "password1": "Zielona-Herbata-42",
         "password2": "Zielona-Herbata-42"}
@@ -19,3 +21,10 @@ def test_the_template_schemas_slug_is_reserved(public_client, slug):
     assert "Adres „template” jest zarezerwowany" in html or "zarezerwowany" in html
     assert "schema" not in html.lower()
     assert not Office.objects.filter(slug="template").exists()
+
+
+@pytest.mark.parametrize("slug", ["template", "public"])
+def test_the_command_line_refuses_reserved_names_too(db, slug):
+    with pytest.raises(ValidationError) as refused:
+        validate_slug(slug)
+    assert refused.value.code == "slug_reserved"
