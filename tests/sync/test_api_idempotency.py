@@ -2,6 +2,7 @@
 
 import gzip
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -100,6 +101,9 @@ class ClaimedElsewhere:
         try:
             with schema_context(office.schema_name):
                 claim = idempotency.claim(agent, key, "batches", request_hash)
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    self.backend_pid = cursor.fetchone()[0]
                 self.outcome = claim.outcome
                 self.claimed.set()
                 self.done.wait(10)
@@ -112,6 +116,20 @@ class ClaimedElsewhere:
         self.crashed = crash
         self.done.set()
         self.thread.join(10)
+        if crash:
+            self._wait_until_the_backend_is_gone()
+
+    def _wait_until_the_backend_is_gone(self):
+        # A closed connection's backend exits a moment later (that is when PostgreSQL drops its locks); a
+        # retry in that moment is rightly told 409, so the test waits for the exit a real retry's backoff spans.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [self.backend_pid])
+                if cursor.fetchone() is None:
+                    return
+            time.sleep(0.02)
+        raise AssertionError("the crashed session's backend never exited")
 
 
 def test_a_request_in_flight_is_409(cast, agent_client):
