@@ -10,8 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Lower
+import unicodedata
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Lower
 
 from clients.models import (
     ApprovalLog,
@@ -24,7 +41,15 @@ from clients.models import (
     RevisionState,
 )
 from clients.names import figure_name
-from clients.vocabulary import FIGURE_DATA_KINDS, KIND_PREFIX, PROGRAM_CODES, ZUS_PARTS, zus_kind
+from clients.vocabulary import (
+    FIGURE_DATA_KINDS,
+    KIND_PREFIX,
+    PROGRAM_CODES,
+    TAX_PREFIX,
+    ZUS_PARTS,
+    ZUS_TOTAL,
+    zus_kind,
+)
 from clients.zus_accounts import missing_zus_account_exists
 
 SORTS = {
@@ -76,20 +101,69 @@ def pending_exists() -> Exists:
     return Exists(Revision.objects.filter(figure__company=OuterRef("pk"), state=RevisionState.PENDING))
 
 
+# Diacritics folded in SQL with translate() rather than the ``unaccent`` extension: an extension is one
+# object per database, created in whichever schema comes first on the search_path, so with one schema per
+# office (django-tenants, cloned template and spare schemas) it is found or not depending on how the schema
+# was made; translate() is a core function, needs no DDL and behaves the same in every schema and on
+# every PostgreSQL. An index would not help either way: the search is a substring match (ILIKE '%…%'),
+# which a btree index on a normalised column cannot serve; at the benchmark's 5,000 companies the scan
+# of one table is a few milliseconds (docs/benchmarks.md).
+_ACCENTED = "ĄĆĘŁŃÓŚŹŻąćęłńóśźżÄÖÜäöüÁÉÍÚÝáéíúýČĎĚŇŘŠŤŮŽčďěňřšťůž"
+_PLAIN = "ACELNOSZZacelnoszzAOUaouAEIUYaeiuyCDENRSTUZcdenrstuz"
+
+
+def fold_text(text: str) -> str:
+    """``ZAJĄC`` → ``ZAJAC``, ``Łódź`` → ``Lodz``: the Python side of the same folding as the SQL."""
+    text = text.replace("ł", "l").replace("Ł", "L")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def folded(field_name: str) -> Func:
+    return Func(F(field_name), Value(_ACCENTED), Value(_PLAIN), function="translate")
+
+
+def name_search(text: str) -> Q:
+    """Companies whose name contains ``text`` ignoring case and diacritics, or whose NIP contains its digits
+    (``526-025-09-95`` and ``526 025 09 95`` find 5260250995)."""
+    condition = Q(search_folded__icontains=fold_text(text))
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 3 and len(digits) == len(text.replace("-", "").replace(" ", "")):
+        condition |= Q(nip__contains=digits)
+    return condition
+
+
+# What a bookkeeper approves when they approve a company: the amounts the client will be asked to pay.
+# Statements are information, not payments; the ZUS parts are counted once, through their total.
+def _payable() -> Q:
+    return Q(figure__kind__startswith=TAX_PREFIX) | Q(figure__kind=ZUS_TOTAL)
+
+
+def pending_count() -> Subquery:
+    pending = (Revision.objects.filter(figure__company=OuterRef("pk"), state=RevisionState.PENDING)
+               .order_by().values("figure__company").annotate(n=Count("id")).values("n"))
+    return Coalesce(Subquery(pending, output_field=IntegerField()), 0)
+
+
+def pending_amount() -> Subquery:
+    pending = (Revision.objects.filter(_payable(), figure__company=OuterRef("pk"), state=RevisionState.PENDING)
+               .order_by().values("figure__company").annotate(total=Sum("amount")).values("total"))
+    return Subquery(pending, output_field=DecimalField(max_digits=16, decimal_places=2))
+
+
 def company_list(companies: QuerySet[Company], flt: CompanyFilter) -> QuerySet[Company]:
-    """The list's rows: each company with ``has_pending``, ``latest_period`` and its bookkeeper; one query."""
+    """The list's rows: each company with ``has_pending``, ``pending_count``, ``pending_amount`` (payable kinds
+    only; None when nothing payable waits), ``latest_period`` and its bookkeeper; one query."""
     rows = companies.select_related("assigned_to").annotate(
         has_pending=pending_exists(),
+        pending_count=pending_count(),
+        pending_amount=pending_amount(),
         latest_period=Subquery(Figure.objects.filter(company=OuterRef("pk")).order_by("-period")
                                .values("period")[:1]),
     )
     text = flt.q.strip()
     if text:
-        digits = "".join(ch for ch in text if ch.isdigit())
-        condition = Q(name__icontains=text)
-        if digits and len(digits) >= 3 and len(digits) == len(text.replace("-", "").replace(" ", "")):
-            condition |= Q(nip__startswith=digits) | Q(nip__contains=digits)
-        rows = rows.filter(condition)
+        rows = rows.alias(search_folded=folded("name")).filter(name_search(text))
     if flt.unapproved:
         rows = rows.filter(has_pending=True)
     if flt.missing_month is not None:

@@ -103,7 +103,9 @@ def _safe_next(request, fallback: str) -> str:
 # --- Companies list -----------------------------------------------------------------------------------
 
 
-def _list_context(request, data) -> dict:
+def _filtered_rows(request, data):
+    """The filter form bound to ``data`` and the companies matching it (the same for the list and for
+    "all matching")."""
     form = CompanyFilterForm(data, bookkeepers=bookkeeper_choices())
     form.is_valid()  # invalid fields are simply ignored (cleaned_data holds the valid ones)
     cleaned = form.cleaned_data
@@ -112,7 +114,11 @@ def _list_context(request, data) -> dict:
                                bookkeeper=cleaned.get("bookkeeper") or "", disabled=cleaned.get("disabled") or "",
                                without_zus_account=bool(cleaned.get("without_zus_account")),
                                sort=cleaned.get("sort") or "name")
-    rows = review.company_list(reviewable_companies(request.user), flt)
+    return form, review.company_list(reviewable_companies(request.user), flt)
+
+
+def _list_context(request, data) -> dict:
+    form, rows = _filtered_rows(request, data)
     page = Paginator(rows, PER_PAGE).get_page(data.get("page"))
     query = {key: value for key, value in data.items() if key not in ("page", "csrfmiddlewaretoken") and value}
     return {"form": form, "page": page, "companies": list(page.object_list), "query": urlencode(query),
@@ -131,36 +137,71 @@ def companies(request):
     return render(request, "offices/panel/companies/list.html", context)
 
 
+def _query_of(url: str) -> QueryDict:
+    return QueryDict(url.split("?", 1)[1] if "?" in url else "")
+
+
+def _chosen_companies(request, form, back: str):
+    """The companies a bulk action applies to, or ``None`` with a confirmation to show first."""
+    data = form.cleaned_data
+    if data["scope"] == "matching":
+        # Re-run the list's filters on the server: every matching company, not only the page shown.
+        _form, rows = _filtered_rows(request, _query_of(back))
+        if not data["confirmed"] or data["expected"] != rows.count():
+            return None
+        return list(rows.order_by("pk"))
+    ids = data["page_company"] if data["scope"] == "page" else data["company"]
+    return list(reviewable_companies(request.user).filter(pk__in=ids).order_by("pk"))
+
+
+def _confirm_matching(request, form, back: str):
+    """The "approve all N matching" confirmation (also when the count changed since the list was shown)."""
+    _form, rows = _filtered_rows(request, _query_of(back))
+    count = rows.count()
+    data = form.cleaned_data
+    context = {"count": count, "next": back, "send_summary": data["send_summary"],
+               "changed": data["confirmed"] and data["expected"] != count}
+    template = ("offices/panel/companies/_confirm_all.html" if is_htmx(request)
+                else "offices/panel/companies/confirm_all.html")
+    return render(request, template, context)
+
+
+def _approve_companies(request, chosen: list[Company], send_summary: bool) -> str:
+    approved_values = approved_companies = summaries = 0
+    with transaction.atomic():
+        for company in chosen:
+            result = approve_company(company, by_user=request.user)
+            approved_values += result.approved
+            approved_companies += 1 if result.approved else 0
+        if send_summary:
+            latest = review.latest_approved_periods([company.pk for company in chosen])
+            for company in chosen:
+                if company.enabled and company.pk in latest:
+                    summaries += queue_summary(company, latest[company.pk])
+    text = ngettext("Approved %(values)d value in %(companies)d company.",
+                    "Approved %(values)d values in %(companies)d companies.", approved_companies) % {
+        "values": approved_values, "companies": approved_companies}
+    if send_summary:
+        text += " " + ngettext("%(count)d summary queued.", "%(count)d summaries queued.", summaries) % {
+            "count": summaries}
+    return text
+
+
 @require_POST
 def companies_approve(request):
-    """Approve every pending value of the selected companies; optionally queue their latest month's summary."""
+    """Approve every pending value of the selected companies (the ticked rows, the page, or every company
+    matching the filters after a confirmation); optionally queue their latest month's summary."""
     form = BulkApproveForm(request.POST)
     back = _safe_next(request, reverse("panel:companies"))
     if not form.is_valid():
         messages.error(request, _("Select at least one company."))
     else:
-        chosen = list(reviewable_companies(request.user).filter(pk__in=form.cleaned_data["company"]).order_by("pk"))
-        approved_values = approved_companies = summaries = 0
-        with transaction.atomic():
-            for company in chosen:
-                result = approve_company(company, by_user=request.user)
-                approved_values += result.approved
-                approved_companies += 1 if result.approved else 0
-            if form.cleaned_data["send_summary"]:
-                latest = review.latest_approved_periods([company.pk for company in chosen])
-                for company in chosen:
-                    if company.enabled and company.pk in latest:
-                        summaries += queue_summary(company, latest[company.pk])
-        text = ngettext("Approved %(values)d value in %(companies)d company.",
-                        "Approved %(values)d values in %(companies)d companies.", approved_companies) % {
-            "values": approved_values, "companies": approved_companies}
-        if form.cleaned_data["send_summary"]:
-            text += " " + ngettext("%(count)d summary queued.", "%(count)d summaries queued.", summaries) % {
-                "count": summaries}
-        messages.success(request, text)
+        chosen = _chosen_companies(request, form, back)
+        if chosen is None:
+            return _confirm_matching(request, form, back)
+        messages.success(request, _approve_companies(request, chosen, form.cleaned_data["send_summary"]))
     if is_htmx(request):
-        query = back.split("?", 1)[1] if "?" in back else ""
-        context = _list_context(request, QueryDict(query))
+        context = _list_context(request, _query_of(back))
         return render(request, "offices/panel/companies/_table.html", {**context, "partial": True})
     return redirect(back)
 

@@ -78,13 +78,36 @@ class CompanyFilterForm(forms.Form):
 
 
 class BulkApproveForm(forms.Form):
-    company = forms.TypedMultipleChoiceField(coerce=int, choices=())
+    """``scope``: "selected" (the ticked rows), "page" (every row shown, sent as ``page_company``) or
+    "matching" (every company matching the list's filters, carried in ``next``; applied only with ``confirmed``
+    and when ``expected`` still equals the number matching)."""
+
+    SCOPES = ("selected", "page", "matching")
+    company = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=False)
+    page_company = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=False)
+    scope = forms.CharField(required=False)
+    expected = forms.IntegerField(required=False, min_value=0)
+    confirmed = forms.BooleanField(required=False)
     send_summary = forms.BooleanField(label=_("send the summary for the latest month"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Any integer is accepted here; the view keeps only the companies the user may review.
         self.fields["company"].valid_value = lambda value: str(value).isdigit()
+        self.fields["page_company"].valid_value = lambda value: str(value).isdigit()
+
+    def clean_scope(self):
+        scope = self.cleaned_data.get("scope") or "selected"
+        return scope if scope in self.SCOPES else "selected"
+
+    def clean(self):
+        cleaned = super().clean()
+        scope = cleaned.get("scope") or "selected"
+        if scope == "selected" and not cleaned.get("company"):
+            raise forms.ValidationError(_("Select at least one company."))
+        if scope == "page" and not cleaned.get("page_company"):
+            raise forms.ValidationError(_("Select at least one company."))
+        return cleaned
 
 
 def manual_kind_choices() -> list[tuple[str, list[tuple[str, str]]]]:
