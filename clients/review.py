@@ -7,10 +7,9 @@ of queries (months aggregated in SQL, one month's figures loaded at a time).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-
-import unicodedata
 
 from django.db.models import (
     Count,
