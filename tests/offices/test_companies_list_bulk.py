@@ -145,3 +145,4 @@ def test_all_matching_with_htmx_confirms_in_the_table_and_refreshes_it(office_cl
     with in_office(cast.office_a):
         assert _pending(figure__company__name__startswith="Extra") == 0
         assert _pending(figure__company__nip=NIP_X) == 2
+
