@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from clients.models import IncomeTaxSetup, PersonRole, RevisionLabel, VatSetup, ZusPayerKind
 from clients.vocabulary import STATEMENT_PARTS, ZUS_PARTS
 
-FIGURE_LABELS = ("declaration", "correction", "advance", "forecast", "other")
-PERSON_ROLES = ("owner", "partner", "proxy")
-VAT_SETUPS = ("monthly", "quarterly", "exempt")
-INCOME_TAX_SETUPS = ("scale", "linear", "lump_sum", "cit")
-ZUS_PAYER_KINDS = ("budget_unit", "legal_person", "other")
-#: The exchange files ``POST files`` (and the panel's upload) accepts: ``sync.importers``.
-FILE_KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
+# The codes an agent may send, as the models define them (their labels are what a person reads).
+FIGURE_LABELS = tuple(RevisionLabel.values)
+PERSON_ROLES = tuple(PersonRole.values)
+VAT_SETUPS = tuple(VatSetup.values)
+INCOME_TAX_SETUPS = tuple(IncomeTaxSetup.values)
+ZUS_PAYER_KINDS = tuple(ZusPayerKind.values)
 
 
 @dataclass(frozen=True)
