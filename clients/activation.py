@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clients.models import Person
-from clients.services import link_login
 from offices.accounts.activation import activation_url
 from offices.accounts.models import Role, User
 from offices.accounts.services import create_login
@@ -39,6 +38,12 @@ def ensure_client_login(person: Person) -> User:
                               params={"email": email})
     link_login(person, user)
     return user
+
+
+def link_login(person, user) -> None:
+    """Give a person a client login (an invitation's activation or a bookkeeper links an existing one)."""
+    type(person).objects.filter(pk=person.pk).update(user=user)
+    person.user = user
 
 
 def invite_person(person: Person) -> str:

@@ -18,9 +18,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from stdnum.pl import pesel as stdnum_pesel
 
+from clients.activation import link_login
 from clients.approval import approve_company
 from clients.models import Company, Person, add_months, format_period
-from clients.services import link_login
 from clients.vocabulary import tax_kind
 from offices.accounts.models import Role, User
 from offices.accounts.services import create_login

@@ -23,9 +23,9 @@ from django.test.utils import setup_databases, teardown_databases
 from django.utils import translation
 from django_tenants.utils import schema_context
 
+from clients.activation import link_login
 from clients.approval import approve_company, approve_company_period, approve_revision
 from clients.models import Company, Person, Revision, RevisionState, parse_period
-from clients.services import link_login
 from offices.accounts.models import Role, User
 from offices.accounts.services import create_login
 from offices.models import Office

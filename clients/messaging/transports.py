@@ -16,6 +16,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection
 from django.urls import reverse
 
+from clients.messaging.links import current_office, portal_url, unsubscribe_url
 from clients.messaging.models import Channel, Message, OfficeMessaging
 
 logger = logging.getLogger(__name__)
@@ -77,8 +78,6 @@ def twilio_client():
 
 
 def status_callback_url(message: Message) -> str:
-    from clients.messaging.services import portal_url
-
     return portal_url(reverse("messaging:twilio_status")) + f"?m={message.pk}"
 
 
@@ -193,7 +192,6 @@ class Email(Transport):
     channel = Channel.EMAIL
 
     def build(self, message: Message) -> EmailMultiAlternatives:
-        from clients.messaging.services import current_office, unsubscribe_url
         from offices.accounts.services import office_sender
 
         from_email, reply_to = office_sender(current_office())

@@ -8,14 +8,10 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context
 
-from offices.accounts.activation import activation_url
 from offices.accounts.models import (
     STAFF_ROLES,
     AuditAction,
@@ -78,23 +74,13 @@ def office_sender(office, office_settings: OfficeSettings | None = None) -> tupl
     return formataddr((name, address)), reply_to
 
 
-def send_staff_invitation(office, user: User, invited_by: User | None = None) -> None:
-    """E-mail a staff member the link where they set their password (sent immediately)."""
-    with schema_context(office.schema_name):
-        from_email, reply_to = office_sender(office)
-        context = {"office": office, "user": user, "invited_by": invited_by, "role": user.get_role_display(),
-                   "activation_url": activation_url(office, user)}
-        subject = " ".join(render_to_string("offices/panel/emails/staff_invitation-subject.txt", context).split())
-        body = render_to_string("offices/panel/emails/staff_invitation-body.txt", context)
-    EmailMessage(subject, body, from_email, [user.email], reply_to=reply_to).send()
-
-
 INVITABLE_ROLES = (Role.ADMIN, Role.BOOKKEEPER)
 
 
 @transaction.atomic
 def invite_staff(office, email: str, *, role: Role, by: User, first_name: str = "", last_name: str = "") -> User:
-    """Create a staff login without a password and e-mail its activation link once the transaction commits."""
+    """Create a staff login without a password (the caller queues its activation e-mail in the same transaction:
+    ``clients.messaging.services.queue_staff_invitation``, as the panel's ``offices.panel.staff`` does)."""
     require_admin(by)
     if role not in INVITABLE_ROLES:
         raise ValidationError(_("Invite administrators and bookkeepers; make someone an owner from the staff list."),
@@ -112,18 +98,17 @@ def invite_staff(office, email: str, *, role: Role, by: User, first_name: str = 
                               params={"email": email, "role": existing.get_role_display()})
     user = create_login(email, role=role, first_name=first_name.strip(), last_name=last_name.strip())
     record_audit(by, AuditAction.STAFF_INVITED, user.email, {"role": str(role)})
-    transaction.on_commit(partial(send_staff_invitation, office, user, by))
     return user
 
 
 @transaction.atomic
-def resend_staff_invitation(office, user: User, *, by: User) -> None:
+def allow_staff_invitation_resend(user: User, *, by: User) -> None:
+    """Check and record that ``by`` sends the invitation of a login not yet activated again (the caller queues it)."""
     require_admin(by)
     if user.has_usable_password() or user.last_login is not None:
         raise ValidationError(_("%(email)s has already activated the login."), code="already_active",
                               params={"email": user.email})
     record_audit(by, AuditAction.STAFF_INVITED, user.email, {"role": user.role, "resent": True})
-    transaction.on_commit(partial(send_staff_invitation, office, user, by))
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from clients.names import DATA_KIND_LABELS
 from clients.vocabulary import DATA_KINDS
 from offices.accounts import services
 from offices.accounts.models import STAFF_ROLES, AuditAction, AuditEntry, OfficeSettings, Role, User
+from offices.panel import staff as staff_invitations
 from offices.panel.access import access_agent, access_staff_member, is_htmx, needs_mfa_setup
 from offices.panel.forms import AgentForm, InviteStaffForm, OfficeSettingsForm, RoleForm
 from sync.agents import register_agent, withdraw_agent
@@ -124,8 +125,8 @@ def staff(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            member = services.invite_staff(request.tenant, data["email"], role=Role(data["role"]), by=request.user,
-                                           first_name=data["first_name"], last_name=data["last_name"])
+            member = staff_invitations.invite(request.tenant, data["email"], role=Role(data["role"]), by=request.user,
+                                              first_name=data["first_name"], last_name=data["last_name"])
         except ValidationError as error:
             form.add_error("email" if error.code in ("email_taken", "invalid") else None, error)
         else:
@@ -195,7 +196,7 @@ def staff_reactivate(request, user_id: int):
 def staff_resend(request, user_id: int):
     member = access_staff_member(request.user, user_id)
     try:
-        services.resend_staff_invitation(request.tenant, member, by=request.user)
+        staff_invitations.resend_invitation(member, by=request.user)
     except ValidationError as error:
         return _staff_action_response(request, member, done=None, error=error)
     return _staff_action_response(request, member, error=None,

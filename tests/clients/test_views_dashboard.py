@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django_tenants.utils import schema_context
 
+from clients.activation import link_login
 from clients.dashboard import dashboard_for
 from clients.models import Company, Person, parse_period
-from clients.services import link_login, set_manual_value
+from clients.services import set_manual_value
 from offices.accounts.models import Role
 from offices.accounts.services import create_login
 from sync.ingest import apply_batch
