@@ -22,16 +22,6 @@ CHECKED = (*OUR_PACKAGES, "tests")
 WEB_MODULES = ("clients.views", "clients.urls", "clients.messaging.views", "clients.messaging.urls", "sync.api")
 WEB_IMPORTERS = ("portal", "offices.panel", "offices.views", *WEB_MODULES)
 
-# Known private imports in files being rewritten in parallel (issue "One path per rule"): H1 removes them.
-KNOWN_PRIVATE = {
-    *((path, f"clients.dashboard.{name}") for path in ("clients/messaging/services.py", "offices/panel/messages.py")
-      for name in ("_approved", "_marks", "_payable")),
-    *(("offices/panel/messages.py", f"clients.messaging.services.{name}")
-      for name in ("_create", "_failed_reason", "_recipients", "_suppressed")),
-    ("tests/offices/test_messages_panel.py", "offices.panel.messages._unpaid_items"),
-}
-
-
 def _python_files():
     for package in CHECKED:
         for path in sorted((ROOT / package).rglob("*.py")):
@@ -86,9 +76,8 @@ def test_the_checker_finds_private_imports_and_attribute_uses():
 def test_no_module_uses_another_modules_private_names():
     found = {(path.relative_to(ROOT).as_posix(), name) for path in _python_files()
              for name in private_uses(path.read_text(encoding="utf-8"))}
-    offences = sorted(f"{path}: {name}" for path, name in found - KNOWN_PRIVATE)
-    assert offences == [], "make the name public (and name it for what it does) or move the caller"
-    assert sorted(KNOWN_PRIVATE - found) == [], "fixed: remove these from KNOWN_PRIVATE"
+    assert sorted(f"{path}: {name}" for path, name in found) == [], (
+        "make the name public (and name it for what it does) or move the caller")
 
 
 @pytest.fixture(scope="module")
