@@ -23,7 +23,7 @@ from clients import payments
 from clients.access import mask_pesel
 from clients.models import Company, CompanyPerson, Figure, PaymentMark, PersonRole, Revision, RevisionState
 from clients.names import TAX_NAMES, ZUS_NAME
-from clients.vocabulary import STATEMENT_PREFIX, TAX_PREFIX, ZUS_PART_KINDS, ZUS_TOTAL, is_zus
+from clients.vocabulary import STATEMENT_PREFIX, TAX_PREFIX, ZUS_PART_KINDS, ZUS_PREFIX, ZUS_TOTAL
 
 ZERO = Decimal("0.00")
 
@@ -187,9 +187,10 @@ def build_items(company: Company, revisions, marks: dict[int, PaymentMark], toda
     for revision in revisions:
         figure = revision.figure
         if figure.kind.startswith(TAX_PREFIX):
-            items.append(PaymentItem(company, figure, figure.period, "tax", figure.kind[len(TAX_PREFIX):], "",
-                                     revision.amount, revision.due_date, revision.label, today, marks.get(figure.pk)))
-        elif is_zus(figure.kind):
+            tax_type = figure.kind[len(TAX_PREFIX):]
+            items.append(PaymentItem(company, figure, figure.period, "tax", tax_type, "", revision.amount,
+                                     revision.due_date, revision.label, today, marks.get(figure.pk)))
+        elif figure.kind.startswith(ZUS_PREFIX):
             zus[(figure.period, figure.payer_key)][figure.kind] = revision
     for (period, payer_key), parts in zus.items():
         total = parts.get(ZUS_TOTAL)
