@@ -14,15 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from clients.models import IncomeTaxSetup, PersonRole, RevisionLabel, VatSetup, ZusPayerKind
 from clients.vocabulary import STATEMENT_PARTS, ZUS_PARTS
-
-# The codes an agent may send, as the models define them (their labels are what a person reads).
-FIGURE_LABELS = tuple(RevisionLabel.values)
-PERSON_ROLES = tuple(PersonRole.values)
-VAT_SETUPS = tuple(VatSetup.values)
-INCOME_TAX_SETUPS = tuple(IncomeTaxSetup.values)
-ZUS_PAYER_KINDS = tuple(ZusPayerKind.values)
 
 
 @dataclass(frozen=True)
@@ -47,9 +39,9 @@ class Address:
 
 @dataclass(frozen=True)
 class TaxSetup:
-    vat: str | None = None  # one of VAT_SETUPS
-    income_tax: str | None = None  # one of INCOME_TAX_SETUPS
-    zus_payer: str | None = None  # one of ZUS_PAYER_KINDS
+    vat: str | None = None  # one of sync.choices.VAT_SETUPS
+    income_tax: str | None = None  # one of sync.choices.INCOME_TAX_SETUPS
+    zus_payer: str | None = None  # one of sync.choices.ZUS_PAYER_KINDS
 
 
 @dataclass(frozen=True)
@@ -61,7 +53,7 @@ class PersonData:
     nip: str | None = None
     email: str = ""
     phone: str = ""  # E.164 or ""
-    role: str = "owner"  # one of PERSON_ROLES
+    role: str = "owner"  # one of sync.choices.PERSON_ROLES
 
 
 @dataclass(frozen=True)

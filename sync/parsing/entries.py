@@ -13,14 +13,13 @@ from django.utils.translation import gettext as _
 from clients.validators import normalize_nip, normalize_pesel
 from clients.vocabulary import STATEMENT_PARTS, TAX_TYPES, ZUS_PARTS
 from sync.batch import (
-    FIGURE_LABELS,
-    PERSON_ROLES,
     FieldError,
     PersonData,
     StatementEntry,
     TaxEntry,
     ZusEntry,
 )
+from sync.choices import FIGURE_LABELS, PERSON_ROLES
 from sync.parsing.values import (
     LABEL_SET,
     MAX_LENGTHS,

@@ -17,14 +17,8 @@ from django.utils.translation import gettext as _
 
 from clients.validators import normalize_nip, normalize_pesel, normalize_phone
 from clients.vocabulary import PROGRAM_CODES, TAX_TYPES
-from sync.batch import (
-    FIGURE_LABELS,
-    INCOME_TAX_SETUPS,
-    PERSON_ROLES,
-    VAT_SETUPS,
-    ZUS_PAYER_KINDS,
-    FieldError,
-)
+from sync.batch import FieldError
+from sync.choices import FIGURE_LABELS, INCOME_TAX_SETUPS, PERSON_ROLES, VAT_SETUPS, ZUS_PAYER_KINDS
 
 MIN_YEAR, MAX_YEAR = 1990, 2099
 PERIODS = frozenset(f"{year:04d}-{month:02d}" for year in range(MIN_YEAR, MAX_YEAR + 1) for month in range(1, 13))

@@ -224,3 +224,26 @@ def test_zip_of_files_and_error_report(portal, live_agent, agent_config):
         assert "database is locked" in report.message
         assert "Traceback" in report.stacktrace and report.runtime["python"]
         assert report.agent_version
+
+
+def test_a_batch_over_the_portals_maxima_is_split_and_delivered_once(portal, live_agent, agent_config, settings):
+    settings.AGENT_API_MAX_COMPANIES_PER_BATCH = 2
+    nips = [b.make_nip(70_100 + i) for i in range(5)]
+    live_agent.nips += nips
+    companies = [{"nip": nip, "name": f"Dzielona {i}", "taxes": [{"period": "2026-03", "type": "VAT-7",
+                                                                   "amount": f"{i + 1}.00"}]}
+                 for i, nip in enumerate(nips)]
+    (agent_config.inbox / "big.json").write_bytes(json.dumps({"program": {"code": "optima"},
+                                                              "companies": companies}).encode())
+    config = agent_config(portal().port)
+    code, out, err = run(config, "watch", "--once")
+    assert code == EXIT_OK, (out, err)
+    assert "two halves" in out + err
+    for i, nip in enumerate(nips):
+        assert values(live_agent, nip) == {("2026-03", "tax:VAT-7"): Decimal(f"{i + 1}.00")}
+    with live_agent.in_office():
+        assert Batch.objects.filter(agent=live_agent.agent).count() == 3  # 5 → 2 + 3 → 2 + 1 + 2
+    code, out, err = run(config, "send", str(agent_config.inbox / "big.json"))  # again: nothing new
+    assert code == EXIT_OK
+    with live_agent.in_office():
+        assert Batch.objects.filter(agent=live_agent.agent).count() == 3
