@@ -3,8 +3,7 @@
 Everything else imports these: the models, the agent API (``sync.batch``, the OpenAPI schema), the panel,
 the client views and the reference agent. Codes are plain strings (they travel in JSON and in the database);
 what a person reads is their display name (``clients.names``, translated), never the code. Standard library
-only: the reference agent, which runs without Django, imports it. (Codes that are model choices, such as the
-revision labels or a company's VAT setup, are the models' ``TextChoices``; ``sync.choices`` derives from them.)
+only: the reference agent, which runs without Django, imports it.
 
 A figure's ``kind`` is ``"tax:<type>"``, ``"zus:<part>"`` or ``"statement:<name>"`` (statement names come
 from agents); build and test kinds with the helpers below rather than writing the prefixes out.

@@ -35,16 +35,19 @@ from clients import bulk
 from clients.conflicts import record_conflicts
 from clients.deadlines import statutory_due_date
 from clients.models import (
+    MAX_KIND_LENGTH,
     Company,
     CompanyPerson,
     Person,
+    SettlementSource,
     add_months,
     parse_period,
 )
 from clients.publishing import AGENT_NAME_LENGTH, Approver, publish
 from clients.rules import approve_on_sync_kinds
+from clients.settlements import SettlementEntry, record_settlements_of
 from clients.summaries import queue_summary
-from clients.vocabulary import MAX_KIND_LENGTH, STATEMENT_PREFIX, is_zus, statement_kind, tax_kind, zus_kind
+from clients.zus_accounts import record_synced_zus_accounts
 from offices.accounts.models import OfficeSettings
 from sync.batch import Batch, BatchResult, CompanyData, FieldError, ZusEntry
 from sync.ingest_people import BASIC_FIELDS, invite_on_commit, merge_basic_data, sync_people
@@ -136,11 +139,11 @@ class _Ingestion:
                 self._reject(company, f"{base}/{pointer}", "duplicate_figure", detail)
                 continue
             too_long = next(((s.index, name) for s in company.statements for name in s.totals
-                             if len(statement_kind(name)) > MAX_KIND_LENGTH), None)
+                             if len(f"statement:{name}") > MAX_KIND_LENGTH), None)
             if too_long:
                 self._reject(company, f"{base}/statements/{too_long[0]}/totals", "invalid_total",
                              _("A total's name may have at most %(max)d characters.")
-                             % {"max": MAX_KIND_LENGTH - len(STATEMENT_PREFIX)})
+                             % {"max": MAX_KIND_LENGTH - len("statement:")})
                 continue
             seen_nips.add(company.nip)
             accepted.append(company)
@@ -166,9 +169,11 @@ class _Ingestion:
 
         changed: set[int] = set()
         changed |= self._basic_data(applied)
+        changed |= self._zus_accounts(applied, payer_companies)
         wanted, newest = self._wanted_figures(applied)
         wanted += self._payer_figures(payer_companies, locked, companies)
         changed |= self._write_figures(applied, wanted, newest)
+        self._settlements(applied)
 
         for _data, company, created in applied:
             bucket = "created" if created else "updated" if company.pk in changed else "unchanged"
@@ -195,6 +200,30 @@ class _Ingestion:
             invite_on_commit([person.pk for person in new_people if person.pk and person.email])
         return {c.pk for c in changed_companies} | changed_people
 
+    def _settlements(self, applied) -> None:
+        """v1.1 ``settlements``: the office's word that items were paid, from its books (clients.settlements)."""
+        pairs = [(company, [SettlementEntry(_period(s.period), s.what, s.amount, s.paid_on,
+                                            s.payer_pesel or s.payer_nip or "") for s in data.settlements])
+                 for data, company, _created in applied if company.enabled and data.settlements]
+        counts = record_settlements_of(pairs, source=SettlementSource.PROGRAM, program=self.program,
+                                       agent_name=self.agent.name if self.agent else "")
+        for name, count in counts.as_json().items():
+            self.result.settlements[name] += count
+
+    def _zus_accounts(self, applied, payer_companies) -> set[int]:
+        """v1.1 ``zus_account`` of companies, people and matched payers, from the company's ZUS or basic-data
+        program; an absent one leaves the stored NRS alone."""
+        companies, people = [], []
+        for data, company, _created in applied:
+            if not company.enabled or self.program not in (company.source_basic_data, company.source_zus):
+                continue
+            if data.zus_account is not None:
+                companies.append((company, data.zus_account))
+            people += [(p.pesel, p.nip, p.zus_account) for p in data.people if p.zus_account is not None]
+        people += [(payer.pesel, payer.nip, payer.zus_account) for payer in self.batch.payers
+                   if payer.zus_account is not None and payer.index in payer_companies]
+        return record_synced_zus_accounts(companies, people, program=self.program)
+
     def _wanted_figures(self, applied) -> tuple[list[_Wanted], dict[int, date]]:
         program, figures = self.program, self.result.figures
         wanted: list[_Wanted] = []
@@ -206,8 +235,8 @@ class _Ingestion:
                 continue
             if company.source_taxes == program:
                 for tax in data.taxes:
-                    period, kind = _period(tax.period), tax_kind(tax.type)
-                    due = tax.due_date or statutory_due_date(kind, period, zus_payer)
+                    period, kind = _period(tax.period), f"tax:{tax.type}"
+                    due = tax.due_date or statutory_due_date(kind, period, zus_payer, company.income_tax_period)
                     wanted.append(_Wanted((cid, period, kind, ""), tax.amount, due, tax.label))
             else:
                 figures["skipped_source"] += len(data.taxes)
@@ -220,7 +249,7 @@ class _Ingestion:
                 for statement in data.statements:
                     period = _period(statement.period)
                     for name, amount in statement.parts().items():
-                        wanted.append(_Wanted((cid, period, statement_kind(name), ""), amount, None, "declaration"))
+                        wanted.append(_Wanted((cid, period, f"statement:{name}", ""), amount, None, "declaration"))
             else:
                 figures["skipped_source"] += sum(len(s.parts()) for s in data.statements)
             if len(wanted) > start:
@@ -366,14 +395,14 @@ class _Ingestion:
             return []
         zus_by_month: dict[tuple[int, date], dict[tuple[str, str], _Wanted | tuple]] = defaultdict(dict)
         for key, figure in live.items():
-            if is_zus(key[2]):
+            if key[2].startswith("zus:"):
                 value = figure.pending or figure.approved
                 if value is not None:
                     zus_by_month[(key[0], key[1])][(key[2], key[3])] = (value[1], value[3])
         for key, item in unique.items():
-            if is_zus(key[2]):
+            if key[2].startswith("zus:"):
                 zus_by_month[(key[0], key[1])][(key[2], key[3])] = (item.amount, item.label)
-        has_zus_in_portal = {(key[0], key[1]) for key in live if is_zus(key[2])}
+        has_zus_in_portal = {(key[0], key[1]) for key in live if key[2].startswith("zus:")}
         copies = []
         for _data, company, _created in applied:
             if not company.enabled or company.source_zus != self.program:
@@ -400,7 +429,7 @@ def _zus_wanted(company_id: int, zus_payer: str, entry: ZusEntry, payer_key: str
     period = _period(entry.period)
     wanted = []
     for part, amount in entry.parts().items():
-        kind = zus_kind(part)
+        kind = f"zus:{part}"
         due = entry.due_date or statutory_due_date(kind, period, zus_payer)
         wanted.append(_Wanted((company_id, period, kind, payer_key), amount, due, entry.label))
     return wanted

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clients.vocabulary import PROGRAM_CODES, TAX_TYPES
-from sync.choices import FIGURE_LABELS
+from sync.batch import FIGURE_LABELS
 from tests.clients.batches import make_nip, make_pesel
 from tests.sync.conftest import API
 

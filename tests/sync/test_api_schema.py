@@ -5,7 +5,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from clients.vocabulary import PROGRAM_CODES, TAX_TYPES
-from sync.choices import FIGURE_LABELS, PERSON_ROLES
+from sync.batch import FIGURE_LABELS, PERSON_ROLES
 from tests.sync.conftest import API
 
 
