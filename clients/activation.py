@@ -20,8 +20,9 @@ from offices.tenancy import current_office
 def ensure_client_login(person: Person) -> User:
     """The person's client login, created (without a password) and linked when missing.
 
-    An existing client login with the person's e-mail that no other person holds is linked; a staff
-    login, or one already linked to another person, is refused (``email_taken``).
+    A login is only ever linked by creating it here for the person (its password is then set through the
+    invitation's token). An existing login that holds the person's address is refused (``email_taken``),
+    never linked by e-mail: whoever controls it may have put the address there.
     """
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.user_id is not None:
@@ -30,12 +31,10 @@ def ensure_client_login(person: Person) -> User:
     if not email:
         raise ValidationError(_("%(person)s has no e-mail address to send an invitation to."),
                               code="no_email", params={"person": person})
-    user = User.objects.filter(email__iexact=email).first()
-    if user is None:
-        user = create_login(email, role=Role.CLIENT, first_name=person.first_name, last_name=person.last_name)
-    elif user.is_office_staff or Person.objects.filter(user=user).exists():
+    if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(_("%(email)s already has another login in this office."), code="email_taken",
                               params={"email": email})
+    user = create_login(email, role=Role.CLIENT, first_name=person.first_name, last_name=person.last_name)
     link_login(person, user)
     return user
 

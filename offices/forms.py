@@ -1,9 +1,18 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from offices.provisioning import SLUG_MAX_LENGTH, validate_slug
+from offices.provisioning import SLUG_MAX_LENGTH, schema_name_for, validate_slug
+
+# Schemas no office may be given (its schema is "office_" + slug): the template offices are cloned from,
+# PostgreSQL's own. TODO(H4): use offices.provisioning.is_reserved_schema_name once it is in main.
+_INTERNAL_SCHEMAS = frozenset({"public", "information_schema", settings.TENANT_BASE_SCHEMA})
+
+
+def _is_internal_schema(schema_name: str) -> bool:
+    return schema_name in _INTERNAL_SCHEMAS or schema_name.startswith(("pg_", "office__"))
 
 
 class OfficeSignupForm(forms.Form):
@@ -23,7 +32,11 @@ class OfficeSignupForm(forms.Form):
         self.fields["slug"].help_text = self.fields["slug"].help_text % {"domain": base_domain}
 
     def clean_slug(self):
-        return validate_slug(self.cleaned_data["slug"])
+        slug = (self.cleaned_data["slug"] or "").strip().lower()
+        if _is_internal_schema(schema_name_for(slug)):
+            raise ValidationError(_("The address “%(slug)s” is reserved. Choose another.") % {"slug": slug},
+                                  code="slug_reserved")
+        return validate_slug(slug)
 
     def clean_owner_email(self):
         return self.cleaned_data["owner_email"].strip().lower()

@@ -14,6 +14,11 @@ class OfficeHostMiddleware(TenantMainMiddleware):
     like a working portal.
     """
 
+    @staticmethod
+    def hostname_from_request(request):
+        # Host names are case-insensitive (RFC 4343): DEMO.localhost is the demo office.
+        return TenantMainMiddleware.hostname_from_request(request).lower()
+
     def get_tenant(self, domain_model, hostname):
         tenant = super().get_tenant(domain_model, hostname)
         if not tenant.is_active:

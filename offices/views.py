@@ -1,11 +1,14 @@
+from allauth.account.views import email as allauth_email
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from offices.accounts.network import client_ip
 from offices.forms import OfficeSignupForm
 from offices.provisioning import create_office
 from offices.tenancy import office_url
@@ -27,7 +30,7 @@ def _signup_allowed(ip: str) -> bool:
 def signup(request):
     form = OfficeSignupForm(request.POST or None, base_domain=settings.BASE_DOMAIN)
     if request.method == "POST" and form.is_valid():
-        if not _signup_allowed(request.META.get("REMOTE_ADDR", "")):
+        if not _signup_allowed(client_ip(request) or ""):
             form.add_error(None, _("Too many offices were created from your address. Try again in an hour."))
         else:
             data = form.cleaned_data
@@ -50,3 +53,14 @@ def home(request):
     if request.user.is_office_staff:
         return redirect("panel:home")
     return redirect("clients:dashboard")
+
+
+def manage_email(request, *args, **kwargs):
+    """allauth's e-mail management, for staff only.
+
+    A client's address is the one the office holds for the person; a client who could add and confirm an
+    address (anyone's) would be one step from being taken for that person.
+    """
+    if request.user.is_authenticated and not request.user.is_office_staff:
+        raise Http404
+    return allauth_email(request, *args, **kwargs)

@@ -70,6 +70,8 @@ AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "portal.middleware.RequestIdMiddleware",
+    # Content-Security-Policy and no-store on every response, the early ones (no such office) too.
+    "portal.middleware.SecurityHeadersMiddleware",
     # Agent API errors raised before or around routing (unknown host, database down) become problem+json.
     "sync.api.middleware.AgentApiErrorMiddleware",
     "portal.health.HealthCheckMiddleware",
@@ -173,7 +175,9 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Failed logins: 20 a minute from one address (any account), 5 in 5 minutes for one account from one
+# address (the adapter makes the key account + address). Kept in the cache: CACHE_URL in production.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,5/5m/key"}
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
@@ -191,6 +195,9 @@ CSRF_COOKIE_SECURE = PRODUCTION
 # Behind a TLS-terminating proxy we trust its X-Forwarded-Proto and X-Forwarded-For (client IP).
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", PRODUCTION)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# How many of our own proxies append to X-Forwarded-For: the client's IP is the n-th entry from the right
+# (offices.accounts.network). 0 = use the socket's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0, minimum=0, maximum=5)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", PRODUCTION)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)

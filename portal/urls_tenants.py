@@ -9,6 +9,7 @@ urlpatterns = [
     path("client/", include("clients.urls")),
     path("branding/logo/", office_logo, name="office_logo"),
     path("messaging/", include("clients.messaging.urls")),
+    path("accounts/email/", views.manage_email),  # before allauth's own: clients may not add addresses
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/agent/v1/", include("sync.api.urls")),

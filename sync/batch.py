@@ -25,6 +25,9 @@ INCOME_TAX_PERIODS = ("monthly", "quarterly")  # v1.1
 SETTLEMENT_WHATS = (*TAX_TYPES, "ZUS")  # v1.1 settlements[].what
 #: The exchange files ``POST files`` (and the panel's upload) accepts: ``sync.importers``.
 FILE_KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
+# A response lists at most this many errors and counts the rest in ``errors_omitted``: a body of a
+# million empty companies must not answer with a million errors.
+MAX_ERRORS_LISTED = 100
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,21 @@ class FieldError:
 
     def as_json(self) -> dict:
         return {"pointer": self.pointer, "code": self.code, "detail": self.detail}
+
+
+def json_pointer(path) -> str:
+    """RFC 6901: ``("companies", 3, "a/b")`` → ``/companies/3/a~1b``."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def listed_errors(errors) -> dict:
+    """``{"errors": [first MAX_ERRORS_LISTED as JSON]}``, plus ``errors_omitted`` when there were more."""
+    errors = list(errors)
+    listed = {"errors": [error.as_json() if isinstance(error, FieldError) else error
+                         for error in errors[:MAX_ERRORS_LISTED]]}
+    if len(errors) > MAX_ERRORS_LISTED:
+        listed["errors_omitted"] = len(errors) - MAX_ERRORS_LISTED
+    return listed
 
 
 @dataclass(frozen=True)
@@ -204,5 +222,5 @@ class BatchResult:
             "figures": dict(self.figures),
             "payers": dict(self.payers),
             "settlements": dict(self.settlements),
-            "errors": [error.as_json() for error in self.errors],
+            **listed_errors(self.errors),
         }

@@ -8,13 +8,11 @@ back ``POST events`` and ``POST error-reports``.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import orjson
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -22,13 +20,15 @@ from django.utils.translation import gettext as _
 
 from clients.validators import normalize_nip
 from clients.vocabulary import PROGRAM_CODES
-from sync.batch import FieldError
-from sync.models import Agent, Batch, BatchStatus, ErrorReport, Event, EventLevel
+from sync.batch import FieldError, json_pointer
+from sync.models import EVENT_TIME_MAX, EVENT_TIME_MIN, Agent, Batch, BatchStatus, ErrorReport, Event, EventLevel
 
 MAX_EVENTS_PER_REQUEST = 1000
 MAX_MESSAGE_CHARS = 10_000
 MAX_STACKTRACE_CHARS = 200_000
 MAX_DETAILS_BYTES = 64 * 1024
+MAX_DETAILS_DEPTH = 32
+MAX_UTC_OFFSET = timedelta(hours=14)  # the real world's range (Line Islands +14:00, Baker Island -12:00)
 _EVENT_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _LEVELS = frozenset(EventLevel.values)
 _PROGRAMS = frozenset(PROGRAM_CODES)
@@ -64,7 +64,8 @@ def record_batch(*, agent: Agent | None, program: str, program_version: str, res
         batch.save()
         Event.objects.create(at=batch.received_at, source=Event.Source.PORTAL, level=level,
                              code=f"batch_{batch.status}", message=message, program=program, agent=agent, batch=batch,
-                             details={"errors": len(result_json.get("errors", []))})
+                             details={"errors": len(result_json.get("errors", []))
+                                      + result_json.get("errors_omitted", 0)})
     return batch
 
 
@@ -88,7 +89,26 @@ def _parse_datetime(value) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else None
+    offset = parsed.utcoffset()
+    if offset is None or abs(offset) > MAX_UTC_OFFSET or offset % timedelta(minutes=1):
+        return None
+    return parsed if EVENT_TIME_MIN <= parsed < EVENT_TIME_MAX else None
+
+
+def _depth_error(value, pointer: str) -> FieldError | None:
+    """An error at the first container nested deeper than ``MAX_DETAILS_DEPTH`` (``value`` is depth 1)."""
+    stack = [(pointer, value, 1)]
+    while stack:  # iterative: the point is to refuse what recursion could not handle
+        at, item, depth = stack.pop()
+        children = item.items() if type(item) is dict else enumerate(item) if type(item) is list else ()
+        for key, child in children:
+            if type(child) in (dict, list):
+                child_at = f"{at}/{json_pointer((key,))[1:]}"
+                if depth + 1 > MAX_DETAILS_DEPTH:
+                    return FieldError(child_at, "too_deep", _("At most %(max)d levels of nesting are allowed.")
+                                      % {"max": MAX_DETAILS_DEPTH})
+                stack.append((child_at, child, depth + 1))
+    return None
 
 
 def _details(value, pointer: str, errors: list[FieldError]) -> dict:
@@ -96,6 +116,10 @@ def _details(value, pointer: str, errors: list[FieldError]) -> dict:
         return {}
     if type(value) is not dict:
         errors.append(FieldError(pointer, "invalid_type", _("Expected an object.")))
+        return {}
+    too_deep = _depth_error(value, pointer)
+    if too_deep is not None:
+        errors.append(too_deep)
         return {}
     dumped = orjson.dumps(value)
     if len(dumped) > MAX_DETAILS_BYTES:
@@ -226,26 +250,3 @@ def record_error_report(report: ErrorReportData, *, agent: Agent | None, client_
         agent=agent, message=report.message, stacktrace=report.stacktrace, agent_version=report.agent_version,
         agent_os=report.agent_os, agent_hostname=report.agent_hostname, runtime=report.runtime, client_ip=client_ip,
     )
-
-
-def behind_proxy() -> bool:
-    """Whether a trusted reverse proxy sits in front of us (``BEHIND_TLS_PROXY``)."""
-    return settings.BEHIND_TLS_PROXY
-
-
-def client_ip(request) -> str | None:
-    """The client's IP address. ``X-Forwarded-For`` counts only behind the configured proxy, and
-    then only its last entry (the one our proxy appended; earlier ones are the client's say-so)."""
-    candidates = []
-    if behind_proxy():
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            candidates.append(hops[-1])
-    candidates.append(request.META.get("REMOTE_ADDR", ""))
-    for candidate in candidates:
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue
-    return None

@@ -1,3 +1,4 @@
+import datetime
 import secrets
 import time
 
@@ -36,6 +37,10 @@ class Agent(models.Model):
 
 
 # --- Batches, idempotency, event log, error reports ----------------------------------------------
+
+# Event times are stored and shown in local time: both must stay within what PostgreSQL and Python hold.
+EVENT_TIME_MIN = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+EVENT_TIME_MAX = datetime.datetime(2101, 1, 1, tzinfo=datetime.UTC)  # exclusive: 2100 is the last year
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -152,6 +157,11 @@ class Event(models.Model):
         verbose_name = _("event")
         verbose_name_plural = _("event log")
         ordering = ["-at", "-id"]
+        constraints = [
+            # Python and the page must be able to show every stored time (sync.events validates the same).
+            models.CheckConstraint(condition=models.Q(at__gte=EVENT_TIME_MIN, at__lt=EVENT_TIME_MAX),
+                                   name="sync_event_at_in_bounds"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.level} {self.code}"

@@ -74,10 +74,12 @@ def test_the_checker_finds_private_imports_and_attribute_uses():
 
 
 def test_no_module_uses_another_modules_private_names():
-    found = {(path.relative_to(ROOT).as_posix(), name) for path in _python_files()
-             for name in private_uses(path.read_text(encoding="utf-8"))}
-    assert sorted(f"{path}: {name}" for path, name in found) == [], (
-        "make the name public (and name it for what it does) or move the caller")
+    offences = []
+    for path in _python_files():
+        relative = path.relative_to(ROOT).as_posix()
+        for name in private_uses(path.read_text(encoding="utf-8")):
+            offences.append(f"{relative}: {name}")
+    assert offences == [], "make the name public (and name it for what it does) or move the caller"
 
 
 @pytest.fixture(scope="module")

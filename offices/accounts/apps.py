@@ -15,5 +15,6 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Django's way to connect receivers: the app registry must be ready before the module imports models.
-        from offices.accounts import signals  # noqa: F401, PLC0415
+        # Django's way to connect receivers and register checks: the app registry must be ready before the
+        # modules import models.
+        from offices.accounts import checks, signals  # noqa: F401, PLC0415

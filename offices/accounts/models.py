@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from offices.accounts.validators import MAX_DAYS_BEFORE_DUE, validate_sms_sender
+from offices.accounts.validators import LOGO_CONTENT_TYPES, MAX_DAYS_BEFORE_DUE, validate_sms_sender
 
 
 class Role(models.TextChoices):
@@ -81,8 +81,11 @@ def default_reminder_days() -> list[int]:
 
 def logo_upload_to(instance, filename: str) -> str:
     # The default (tenant-aware) storage puts this under MEDIA_ROOT/<schema>/; a fresh name per upload
-    # so browsers and proxies never show a stale logo.
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    # so browsers and proxies never show a stale logo. The service names the file after its detected
+    # format; any other extension (a name chosen by an uploader) is never kept.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in LOGO_CONTENT_TYPES:
+        extension = "bin"
     return f"branding/logo-{uuid.uuid4().hex[:12]}.{extension}"
 
 

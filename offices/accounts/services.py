@@ -21,6 +21,7 @@ from offices.accounts.models import (
     User,
     logo_upload_to,
 )
+from offices.accounts.validators import validate_logo
 from offices.models import Office
 
 
@@ -215,8 +216,10 @@ def update_office_settings(office, values: dict, *, by: User, logo=None, clear_l
     row.full_clean(exclude=["logo"])
     old_logo_name = row.logo.name if row.logo else ""
     if logo is not None:
-        # Only after validation, so a refused change leaves no file behind.
-        row.logo.save(logo_upload_to(row, logo.name), logo, save=False)
+        # Only after validation, so a refused change leaves no file behind. Named after the type detected
+        # in its content, never after the upload's name (a PNG named logo.html must not become a page).
+        extension = validate_logo(logo)
+        row.logo.save(logo_upload_to(row, f"logo.{extension}"), logo, save=False)
         changes["logo"] = [old_logo_name, row.logo.name]
     elif clear_logo and old_logo_name:
         row.logo = ""

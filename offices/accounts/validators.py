@@ -16,6 +16,8 @@ MAX_REMINDER_DAYS = 5
 MAX_DAYS_BEFORE_DUE = 31
 LOGO_MAX_BYTES = 512 * 1024
 LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+# The only types a logo is ever served as: by the extension of its detected format, never by the upload's name.
+LOGO_CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 LOGO_MAX_PIXELS = 2000
 
 
@@ -76,29 +78,41 @@ def parse_reminder_days(text: str) -> list[int]:
     return sorted(days, reverse=True)
 
 
+def detect_logo_extension(file) -> str | None:
+    """The extension of a logo's real format, read from its content (``None`` unless PNG, JPEG or WebP)."""
+    return _read_logo(file)[0]
+
+
+def _read_logo(file) -> tuple[str | None, tuple[int, int]]:
+    try:
+        file.seek(0)
+        with Image.open(file) as image:
+            image_format = image.format
+            size = image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None, (0, 0)
+    finally:
+        file.seek(0)
+    return LOGO_FORMATS.get(image_format), size
+
+
 def validate_logo(upload) -> str:
-    """Check an uploaded logo's size and real type (by content, not by name); return its file extension."""
+    """Check an uploaded logo's size and real type (by content, not by name); return its file extension.
+
+    SVG is refused on purpose: it is a document that can carry scripts, not a bitmap.
+    """
     if upload.size > LOGO_MAX_BYTES:
         raise ValidationError(
             _("The logo may be at most %(max)d kB (this file has %(size)d kB)."),
             code="logo_too_large", params={"max": LOGO_MAX_BYTES // 1024, "size": -(-upload.size // 1024)},
         )
-    wrong_type = ValidationError(_("The logo must be a PNG, JPEG or WebP image."), code="logo_type")
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image_format = image.format
-            width, height = image.size
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise wrong_type from None
-    finally:
-        upload.seek(0)
-    if image_format not in LOGO_FORMATS:
-        raise wrong_type
+    extension, (width, height) = _read_logo(upload)
+    if extension is None:
+        raise ValidationError(_("The logo must be a PNG, JPEG or WebP image."), code="logo_type")
     if width > LOGO_MAX_PIXELS or height > LOGO_MAX_PIXELS:
         raise ValidationError(
             _("The logo may be at most %(max)d×%(max)d pixels."), code="logo_dimensions",
             params={"max": LOGO_MAX_PIXELS},
         )
-    return LOGO_FORMATS[image_format]
+    return extension

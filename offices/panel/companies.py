@@ -329,9 +329,10 @@ def company_sources(request, company_id: int):
     if not form.is_valid():
         return _back_to_page(request, company, _("Choose a program from the list."), messages.ERROR)
     data = form.cleaned_data
-    changed = set_sources(company, {kind: data[kind] or None for kind in DATA_KINDS}, by=request.user)
+    carried = [kind for kind in DATA_KINDS if kind in data]
+    changed = set_sources(company, {kind: data[kind] or None for kind in carried}, by=request.user)
     texts = [_("The source programs were saved.") if changed else _("Nothing changed.")]
-    for kind in data["for_all"]:
+    for kind in [kind for kind in data.get("for_all", []) if kind in carried]:
         count = set_source_for_all(kind, data[kind] or None, by=request.user,
                                    companies=reviewable_companies(request.user))
         texts.append(ngettext("%(kind)s: changed in %(count)d company.", "%(kind)s: changed in %(count)d companies.",
@@ -366,9 +367,10 @@ def company_assign(request, company_id: int):
 @require_http_methods(["GET", "POST"])
 def company_basic(request, company_id: int):
     company = access_review_company(request.user, company_id)
-    form = BasicDataForm(request.POST or None, instance=Company.objects.get(pk=company.pk))
+    form = BasicDataForm(request.POST if request.method == "POST" else None,
+                         instance=Company.objects.get(pk=company.pk))
     if request.method == "POST" and form.is_valid():
-        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        values = {name: form.cleaned_data[name] for name in form.fields}
         try:
             changed = edit_basic_data(company, values, by=request.user)
         except ValidationError as error:

@@ -122,7 +122,18 @@ def source_choices():
     return [("", _("do not update"))] + program_choices()
 
 
-class SourcesForm(forms.Form):
+class CarriedFieldsMixin:
+    """A bound form keeps only the fields its request carries: a POST that leaves a field out changes
+    nothing about it (an empty POST changes nothing at all), it never blanks it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            for name in [name for name in self.fields if name not in self.data]:
+                del self.fields[name]
+
+
+class SourcesForm(CarriedFieldsMixin, forms.Form):
     basic_data = forms.ChoiceField(label=_("Basic data"), required=False, choices=source_choices)
     zus = forms.ChoiceField(label=_("ZUS"), required=False, choices=source_choices)
     taxes = forms.ChoiceField(label=_("Taxes"), required=False, choices=source_choices)
@@ -133,7 +144,7 @@ class SourcesForm(forms.Form):
                  ("statements", _("Statements"))])
 
 
-class BasicDataForm(forms.ModelForm):
+class BasicDataForm(CarriedFieldsMixin, forms.ModelForm):
     class Meta:
         model = Company
         fields = list(BASIC_FIELDS)

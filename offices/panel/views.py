@@ -5,8 +5,6 @@ htmx requests (``HX-Request: true``) get the changed fragment back; the same URL
 answer a plain POST with a redirect (and show a confirmation page where one is needed).
 """
 
-import mimetypes
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Max
@@ -19,6 +17,7 @@ from clients.names import DATA_KIND_LABELS
 from clients.vocabulary import DATA_KINDS
 from offices.accounts import services
 from offices.accounts.models import STAFF_ROLES, AuditAction, AuditEntry, OfficeSettings, Role, User
+from offices.accounts.validators import LOGO_CONTENT_TYPES, detect_logo_extension
 from offices.panel import staff as staff_invitations
 from offices.panel.access import access_agent, access_staff_member, is_htmx, needs_mfa_setup
 from offices.panel.forms import AgentForm, InviteStaffForm, OfficeSettingsForm, RoleForm
@@ -261,7 +260,14 @@ def office_logo(request):
         handle = row.logo.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    content_type = mimetypes.guess_type(row.logo.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
+    # The type comes from the content, never from the stored name: a file that is not one of the logo
+    # image types (a logo stored before names followed the content) is not served at all.
+    extension = detect_logo_extension(handle)
+    if extension is None:
+        handle.close()
+        raise Http404
+    response = FileResponse(handle, content_type=LOGO_CONTENT_TYPES[extension],
+                            filename=f"logo.{extension}", as_attachment=False)
+    response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "public, max-age=86400"
     return response

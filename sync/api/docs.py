@@ -8,7 +8,7 @@ import drf_spectacular_sidecar
 from django.http import FileResponse
 from django.urls import include, path, reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
 from sync.api.exceptions import api_exception_handler
@@ -40,7 +40,13 @@ def schema_view(api_patterns):
     )
 
 
-class AgentDocsView(SpectacularSwaggerView):
+# Swagger UI sets style attributes and shows data: images; its scripts still come only from our origin
+# (the split view serves its start-up script as a file, not inline).
+DOCS_CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
+class AgentDocsView(SpectacularSwaggerSplitView):
     authentication_classes: list = []
     http_method_names = ["get", "head"]  # no OPTIONS: its metadata cannot be rendered as the HTML page
 
@@ -49,6 +55,11 @@ class AgentDocsView(SpectacularSwaggerView):
 
     permission_classes = [AllowAny]
     url_name = "agent-api-schema"
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
+        return response
     title = "Biurko Agent API"
 
     @staticmethod

@@ -14,7 +14,7 @@ import orjson
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from sync.batch import FieldError
+from sync.batch import FieldError, listed_errors
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 JSON_CONTENT_TYPE = "application/json"
@@ -70,7 +70,7 @@ def problem_body(code: str, detail, *, status: int | None = None, errors: Iterab
         "code": code,
     }
     if errors is not None:
-        body["errors"] = [error.as_json() if isinstance(error, FieldError) else error for error in errors]
+        body.update(listed_errors(errors))
     if extra:
         body.update(extra)
     return body

@@ -125,6 +125,8 @@ class ProblemSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.ChoiceField(choices=list(PROBLEMS), help_text=_("Stable machine-readable problem code."))
     errors = FieldErrorSerializer(many=True, required=False)
+    errors_omitted = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("How many errors were left out of the list (at most 100 are listed)."))
 
 
 def _problems(*statuses: int) -> dict:
@@ -411,6 +413,8 @@ class BatchResponseSerializer(serializers.Serializer):
     payers = CountsPayersSerializer()
     settlements = CountsSettlementsSerializer(help_text=_("v1.1."))
     errors = FieldErrorSerializer(many=True)
+    errors_omitted = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("How many errors were left out of the list (at most 100 are listed)."))
 
 
 BATCH_EXAMPLE = {

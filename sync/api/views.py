@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from clients.models import Company
 from clients.vocabulary import FILE_KINDS, PROGRAM_CODES
 from offices.accounts.models import OfficeSettings
+from offices.accounts.network import client_ip
 from sync import idempotency
 from sync.api import limits, schema
 from sync.api.authentication import AgentRateThrottle, AgentTokenAuthentication, IsAgent, remember_agent_info
@@ -33,7 +34,6 @@ from sync.api.problems import JSON_CONTENT_TYPE, ProblemError, json_response, pr
 from sync.batch import BatchResult, FieldError
 from sync.events import (
     PayloadInvalidError,
-    client_ip,
     parse_error_report,
     parse_events,
     record_error_report,

@@ -162,7 +162,7 @@ def test_error_reports_are_stored_with_the_client_ip(cast, agent_client):
 
 
 def test_behind_the_proxy_the_forwarded_ip_is_used(cast, agent_client, settings):
-    settings.BEHIND_TLS_PROXY = True
+    settings.TRUSTED_PROXY_COUNT = 1
     client = agent_client(cast.office_a)
     response = client.api_post("error-reports", REPORT, REMOTE_ADDR="10.0.0.2",
                                HTTP_X_FORWARDED_FOR="6.6.6.6, 2001:db8::1")
