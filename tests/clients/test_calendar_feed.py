@@ -7,7 +7,7 @@ from decimal import Decimal
 import icalendar
 from django_tenants.utils import schema_context
 
-from clients.models import Person
+from clients.models import Company, CompanyPerson, Figure, Person, PersonRole
 from clients.settlements import SettlementEntry, record_settlements
 from offices.accounts.models import User
 from tests.conftest import OfficeClient
@@ -118,3 +118,26 @@ def test_staff_cannot_create_a_feed_and_the_token_is_only_set_by_post(office_cli
     assert office_client(cast.office_a, cast.bob).get("/client/preferences/calendar/").status_code == 405
     with schema_context(cast.office_a.schema_name):
         assert Person.objects.get(user=cast.bob).calendar_token is None
+
+
+def test_a_partner_of_a_company_not_shared_with_partners_gets_none_of_its_items(office_client, cast):
+    with schema_context(cast.office_a.schema_name):
+        carol = Person.objects.get(user=cast.carol)
+        CompanyPerson.objects.create(company=cast.company_x, person=carol, role=PersonRole.PARTNER)
+        Company.objects.filter(pk=cast.company_x.pk).update(share_with_partners=False)
+    path = _turn_on(office_client, cast, cast.carol)
+    summaries = _summaries(OfficeClient(cast.office_a).get(path))
+    assert len(summaries) == 2 and not any("Firma X" in s for s in summaries)
+    with schema_context(cast.office_a.schema_name):
+        Company.objects.filter(pk=cast.company_x.pk).update(share_with_partners=True)
+    assert len(_summaries(OfficeClient(cast.office_a).get(path))) == 5
+
+
+def test_an_item_the_client_marked_paid_leaves_the_feed(office_client, cast):
+    path = _turn_on(office_client, cast)
+    with schema_context(cast.office_a.schema_name):
+        pit = Figure.objects.get(company=cast.company_x, kind="tax:PIT-5L", period=JAN, payer_key="")
+    office_client(cast.office_a, cast.bob).post(f"/client/company/{cast.company_x.pk}/item/{pit.pk}/paid/",
+                                                {"action": "paid"})
+    summaries = _summaries(OfficeClient(cast.office_a).get(path))
+    assert len(summaries) == 2 and not any("PIT-5L" in s for s in summaries)
