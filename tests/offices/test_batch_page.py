@@ -78,3 +78,10 @@ def test_an_unknown_code_gets_a_generic_polish_reason(office_client, cast, refus
     text = html.unescape(_page(office_client(cast.office_a, cast.alice), refused_batch).content.decode())
     assert "Płatnik 1: inne pole" in text and "Portal odrzucił tę wartość." in text
     assert "brand_new_code" not in text and "Something in English" not in text and "weird" not in text
+
+
+def test_the_agents_list_links_each_agents_latest_batch(office_client, cast, refused_batch):
+    client = office_client(cast.office_a, cast.alice)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "pl"
+    text = client.get("/panel/agents/").content.decode()
+    assert f'href="/panel/events/batches/{refused_batch}/"' in text and "Ostatnia paczka" in text
