@@ -13,6 +13,7 @@ from clients.models import Company, CompanyChange, PaymentMark, Revision, Revisi
 from clients.models_payments import ZUS_ITEM, SettlementSource
 from clients.settlements import SettlementCounts, SettlementEntry, record_settlements_of, settlements_of
 from clients.unpaid import build_items
+from clients.vocabulary import STATEMENT_PREFIX
 
 
 def set_company_go_live(company: Company, month: date | None, *, by) -> bool:
@@ -35,7 +36,7 @@ def settle_approved(companies: list[Company], *, by, period: date | None = None,
     filters = {"figure__period": period} if period else {"figure__period__lte": up_to}
     ids = [company.pk for company in companies]
     revisions = (Revision.objects.filter(state=RevisionState.APPROVED, figure__company_id__in=ids, **filters)
-                 .exclude(figure__kind__startswith="statement:").select_related("figure"))
+                 .exclude(figure__kind__startswith=STATEMENT_PREFIX).select_related("figure"))
     by_company: dict[int, list[Revision]] = {}
     for revision in revisions:
         by_company.setdefault(revision.figure.company_id, []).append(revision)

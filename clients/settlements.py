@@ -21,6 +21,7 @@ from django.utils import timezone
 from clients.access import mask_pesel
 from clients.models import Company, CompanyChange, Figure, Settlement
 from clients.models_payments import ZUS_ITEM
+from clients.vocabulary import STATEMENT_PREFIX, TAX_PREFIX, ZUS_PREFIX
 
 #: (company id, period, what, payer key): how an item and its settlement find each other.
 ItemKey = tuple[int, date, str, str]
@@ -60,8 +61,9 @@ def _items_present(company_ids, periods) -> set[ItemKey]:
     present = set()
     for company_id, period, kind, payer_key in (
             Figure.objects.filter(company_id__in=company_ids, period__in=periods)
-            .exclude(kind__startswith="statement:").values_list("company_id", "period", "kind", "payer_key")):
-        present.add((company_id, period, ZUS_ITEM if kind.startswith("zus:") else kind[4:], payer_key))
+            .exclude(kind__startswith=STATEMENT_PREFIX).values_list("company_id", "period", "kind", "payer_key")):
+        what = ZUS_ITEM if kind.startswith(ZUS_PREFIX) else kind[len(TAX_PREFIX):]
+        present.add((company_id, period, what, payer_key))
     return present
 
 
@@ -131,9 +133,9 @@ def _record(pairs, *, source: str, program: str, by, agent_name: str) -> Settlem
 def unmatched_settlements(limit: int = 100, *, company: Company | None = None) -> list[Settlement]:
     """Settlements no item has arrived for yet (shown to the office): each applies when its item arrives."""
     tax = Figure.objects.filter(company=OuterRef("company"), period=OuterRef("period"), payer_key="",
-                                kind=Concat(Value("tax:"), OuterRef("what")))
+                                kind=Concat(Value(TAX_PREFIX), OuterRef("what")))
     zus = Figure.objects.filter(company=OuterRef("company"), period=OuterRef("period"),
-                                payer_key=OuterRef("payer_key"), kind__startswith="zus:")
+                                payer_key=OuterRef("payer_key"), kind__startswith=ZUS_PREFIX)
     waiting = (Q(what=ZUS_ITEM) & ~Exists(zus)) | (~Q(what=ZUS_ITEM) & ~Exists(tax))
     rows = Settlement.objects.filter(waiting)
     if company is not None:

@@ -3,7 +3,7 @@
 Everything else imports these: the models, the agent API (``sync.batch``, the OpenAPI schema), the panel,
 the client views and the reference agent. Codes are plain strings (they travel in JSON and in the database);
 what a person reads is their display name (``clients.names``, translated), never the code. Standard library
-only: the agent, which runs without Django, imports it through ``sync.batch``.
+only: the reference agent, which runs without Django, imports it.
 
 A figure's ``kind`` is ``"tax:<type>"``, ``"zus:<part>"`` or ``"statement:<name>"`` (statement names come
 from agents); build and test kinds with the helpers below rather than writing the prefixes out.
@@ -25,6 +25,11 @@ PROGRAM_CODES = (
 DATA_KINDS = ("basic_data", "zus", "taxes", "statements")
 #: The data kinds that are monthly figures (``basic_data`` is the company's own fields).
 FIGURE_DATA_KINDS = ("zus", "taxes", "statements")
+
+# --- exchange files -----------------------------------------------------------------------------------
+
+#: The exchange files ``POST files`` and the panel's upload accept (``sync.importers``).
+FILE_KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
 
 # --- figure kinds ------------------------------------------------------------------------------------
 

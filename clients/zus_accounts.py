@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from clients import payments
 from clients.models import Company, CompanyChange, Figure, Person
+from clients.vocabulary import ZUS_PREFIX
 
 
 def clean_zus_account(value: str, *, nip: str | None) -> str:
@@ -71,7 +72,7 @@ def missing_zus_account_exists() -> Exists:
     """For a company queryset: it has ZUS figures whose payer's NRS is not known (the panel's filter)."""
     payer_with_account = Person.objects.exclude(zus_account="").filter(
         Q(pesel=OuterRef("payer_key")) | Q(nip=OuterRef("payer_key")))
-    zus = Figure.objects.filter(company=OuterRef("pk"), kind__startswith="zus:")
+    zus = Figure.objects.filter(company=OuterRef("pk"), kind__startswith=ZUS_PREFIX)
     own_missing = zus.filter(payer_key="", company__zus_account="")
     payer_missing = zus.exclude(payer_key="").filter(~Exists(payer_with_account))
     return Exists(own_missing) | Exists(payer_missing)

@@ -29,7 +29,7 @@ from clients.approval import approve_company, approve_company_period
 from clients.models import Company, Person, Revision, RevisionState, SettlementSource, add_months, format_period
 from clients.models_payments import ZUS_ITEM
 from clients.settlements import SettlementEntry, record_settlements_of
-from clients.vocabulary import tax_kind
+from clients.vocabulary import STATEMENT_PREFIX, TAX_PREFIX, ZUS_PREFIX, ZUS_TOTAL, tax_kind
 from offices.accounts.models import Role, User
 from offices.accounts.services import create_login
 from offices.models import Office
@@ -185,14 +185,14 @@ def _settle_history(companies: list[Company], months: list[date], owner, agent) 
     """Settled from the books: everything but the newest months; one overdue item, one nadpłata."""
     jan, ewa = companies[0], companies[1]
     approved = (Revision.objects.filter(state=RevisionState.APPROVED, figure__period__lte=months[-2])
-                .exclude(figure__kind__startswith="statement:").exclude(figure__kind__startswith="zus:")
+                .exclude(figure__kind__startswith=STATEMENT_PREFIX).exclude(figure__kind__startswith=ZUS_PREFIX)
                 .values_list("figure__company_id", "figure__period", "figure__kind", "amount"))
     zus = (Revision.objects.filter(state=RevisionState.APPROVED, figure__period__lte=months[-2],
-                                   figure__kind="zus:total")
+                                   figure__kind=ZUS_TOTAL)
            .values_list("figure__company_id", "figure__period", "figure__kind", "amount"))
     entries: dict[int, list[SettlementEntry]] = {company.pk: [] for company in companies}
     for company_id, period, kind, amount in [*approved, *zus]:
-        what = ZUS_ITEM if kind.startswith("zus:") else kind[4:]
+        what = ZUS_ITEM if kind.startswith(ZUS_PREFIX) else kind[len(TAX_PREFIX):]
         if company_id == jan.pk and period == months[-2] and what == "PIT-5L":
             continue  # the one item still unpaid: overdue
         entries[company_id].append(SettlementEntry(period, what, amount, paid_on=add_months(period, 1)))

@@ -47,6 +47,7 @@ from clients.publishing import AGENT_NAME_LENGTH, Approver, publish
 from clients.rules import approve_on_sync_kinds
 from clients.settlements import SettlementEntry, record_settlements_of
 from clients.summaries import queue_summary
+from clients.vocabulary import STATEMENT_PREFIX, ZUS_PREFIX, statement_kind, tax_kind, zus_kind
 from clients.zus_accounts import record_synced_zus_accounts
 from offices.accounts.models import OfficeSettings
 from sync.batch import Batch, BatchResult, CompanyData, FieldError, ZusEntry
@@ -139,11 +140,11 @@ class _Ingestion:
                 self._reject(company, f"{base}/{pointer}", "duplicate_figure", detail)
                 continue
             too_long = next(((s.index, name) for s in company.statements for name in s.totals
-                             if len(f"statement:{name}") > MAX_KIND_LENGTH), None)
+                             if len(statement_kind(name)) > MAX_KIND_LENGTH), None)
             if too_long:
                 self._reject(company, f"{base}/statements/{too_long[0]}/totals", "invalid_total",
                              _("A total's name may have at most %(max)d characters.")
-                             % {"max": MAX_KIND_LENGTH - len("statement:")})
+                             % {"max": MAX_KIND_LENGTH - len(STATEMENT_PREFIX)})
                 continue
             seen_nips.add(company.nip)
             accepted.append(company)
@@ -235,7 +236,7 @@ class _Ingestion:
                 continue
             if company.source_taxes == program:
                 for tax in data.taxes:
-                    period, kind = _period(tax.period), f"tax:{tax.type}"
+                    period, kind = _period(tax.period), tax_kind(tax.type)
                     due = tax.due_date or statutory_due_date(kind, period, zus_payer, company.income_tax_period)
                     wanted.append(_Wanted((cid, period, kind, ""), tax.amount, due, tax.label))
             else:
@@ -249,7 +250,7 @@ class _Ingestion:
                 for statement in data.statements:
                     period = _period(statement.period)
                     for name, amount in statement.parts().items():
-                        wanted.append(_Wanted((cid, period, f"statement:{name}", ""), amount, None, "declaration"))
+                        wanted.append(_Wanted((cid, period, statement_kind(name), ""), amount, None, "declaration"))
             else:
                 figures["skipped_source"] += sum(len(s.parts()) for s in data.statements)
             if len(wanted) > start:
@@ -395,14 +396,14 @@ class _Ingestion:
             return []
         zus_by_month: dict[tuple[int, date], dict[tuple[str, str], _Wanted | tuple]] = defaultdict(dict)
         for key, figure in live.items():
-            if key[2].startswith("zus:"):
+            if key[2].startswith(ZUS_PREFIX):
                 value = figure.pending or figure.approved
                 if value is not None:
                     zus_by_month[(key[0], key[1])][(key[2], key[3])] = (value[1], value[3])
         for key, item in unique.items():
-            if key[2].startswith("zus:"):
+            if key[2].startswith(ZUS_PREFIX):
                 zus_by_month[(key[0], key[1])][(key[2], key[3])] = (item.amount, item.label)
-        has_zus_in_portal = {(key[0], key[1]) for key in live if key[2].startswith("zus:")}
+        has_zus_in_portal = {(key[0], key[1]) for key in live if key[2].startswith(ZUS_PREFIX)}
         copies = []
         for _data, company, _created in applied:
             if not company.enabled or company.source_zus != self.program:
@@ -429,7 +430,7 @@ def _zus_wanted(company_id: int, zus_payer: str, entry: ZusEntry, payer_key: str
     period = _period(entry.period)
     wanted = []
     for part, amount in entry.parts().items():
-        kind = f"zus:{part}"
+        kind = zus_kind(part)
         due = entry.due_date or statutory_due_date(kind, period, zus_payer)
         wanted.append(_Wanted((company_id, period, kind, payer_key), amount, due, entry.label))
     return wanted

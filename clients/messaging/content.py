@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from clients.access import mask_pesel
 from clients.deadlines import statutory_due_date
 from clients.models import Company, Revision, RevisionState, format_period
+from clients.vocabulary import TAX_PREFIX, ZUS_PREFIX, ZUS_TOTAL, is_zus
 
 ZUS_PART_LABELS = {
     "total": "ZUS",
@@ -35,7 +36,7 @@ class Line:
 
     @property
     def payable(self) -> bool:
-        return self.kind.startswith(("tax:", "zus:"))
+        return self.kind.startswith((TAX_PREFIX, ZUS_PREFIX))
 
     @property
     def amount_text(self) -> str:
@@ -106,7 +107,7 @@ def label_for(kind: str) -> str:
 
 def _sort_key(line: Line):
     group = {"tax": 0, "zus": 1}.get(line.kind.partition(":")[0], 2)
-    return (group, line.kind != "zus:total", line.kind, line.payer_key)
+    return (group, line.kind != ZUS_TOTAL, line.kind, line.payer_key)
 
 
 def approved_revisions(company: Company, period: date):
@@ -117,11 +118,11 @@ def approved_revisions(company: Company, period: date):
 def lines_for(revisions, company: Company) -> list[Line]:
     """Lines for the given revisions; ZUS parts are left out where the payer's total is there."""
     revisions = list(revisions)
-    with_total = {(r.figure.period, r.figure.payer_key) for r in revisions if r.figure.kind == "zus:total"}
+    with_total = {(r.figure.period, r.figure.payer_key) for r in revisions if r.figure.kind == ZUS_TOTAL}
     lines = []
     for revision in revisions:
         figure = revision.figure
-        if figure.kind.startswith("zus:") and figure.kind != "zus:total" and (
+        if is_zus(figure.kind) and figure.kind != ZUS_TOTAL and (
                 (figure.period, figure.payer_key) in with_total):
             continue
         due = revision.due_date or statutory_due_date(figure.kind, figure.period, company.zus_payer,

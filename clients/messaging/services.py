@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from clients.activation import invite_person
@@ -53,12 +54,18 @@ REMINDER_HOUR = 9
 
 
 def sms_disabled_reason() -> str:
-    """Why no SMS can leave this office now ('' when SMS works)."""
+    """Why no SMS can leave this office now, for the office's people ('' when SMS works)."""
     if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
-        return "SMS is disabled: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set."
+        # The office cannot fix this itself: the platform has no SMS provider configured (the operator's
+        # TWILIO_* settings, see the README).
+        return gettext("SMS cannot be sent: the portal has no SMS provider configured. E-mails are sent as usual; "
+                       "ask the portal's operator to enable SMS.")
     state = OfficeMessaging.load()
     if state.sms_suspended_at:
-        return f"SMS is suspended since {state.sms_suspended_at:%Y-%m-%d %H:%M}: {state.sms_suspended_reason}"
+        return gettext("SMS sending has been suspended since %(when)s because the SMS provider refused the "
+                       "portal's credentials (%(reason)s).") % {
+            "when": timezone.localtime(state.sms_suspended_at).strftime("%Y-%m-%d %H:%M"),
+            "reason": state.sms_suspended_reason}
     return ""
 
 

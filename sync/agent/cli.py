@@ -19,12 +19,12 @@ import sys
 import time
 from pathlib import Path
 
+from clients.vocabulary import FILE_KINDS
 from sync.agent import __version__
 from sync.agent.client import NetworkError
 from sync.agent.config import CONFIG_ENV, ConfigError, load_config
 from sync.agent.queue import exclusive_lock
 from sync.agent.runner import Agent, HaltError
-from sync.batch import FILE_KINDS
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_REFUSED, EXIT_QUEUED = 0, 1, 2, 3, 75
 

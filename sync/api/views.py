@@ -22,7 +22,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from clients.models import Company
-from clients.vocabulary import PROGRAM_CODES
+from clients.vocabulary import FILE_KINDS, PROGRAM_CODES
 from offices.accounts.models import OfficeSettings
 from offices.accounts.network import client_ip
 from sync import idempotency
@@ -31,7 +31,7 @@ from sync.api.authentication import AgentRateThrottle, AgentTokenAuthentication,
 from sync.api.bodies import declared_length, parse_json, read_body, require_json_content_type
 from sync.api.exceptions import api_exception_handler
 from sync.api.problems import JSON_CONTENT_TYPE, ProblemError, json_response, problem
-from sync.batch import FILE_KINDS, BatchResult, FieldError
+from sync.batch import BatchResult, FieldError
 from sync.events import (
     PayloadInvalidError,
     parse_error_report,

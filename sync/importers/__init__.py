@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from sync.batch import FILE_KINDS
+from clients.vocabulary import FILE_KINDS
 
 from .jpk import VARIANTS as JPK_VARIANTS
 from .jpk import describe_unknown, parse_jpk

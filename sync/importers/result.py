@@ -72,7 +72,7 @@ class ReviewFlag:
 @dataclass(frozen=True)
 class ImportResult:
     batch: Batch
-    kind: str  # one of sync.batch.FILE_KINDS: what the file turned out to be
+    kind: str  # one of clients.vocabulary.FILE_KINDS: what the file turned out to be
     variant: str  # e.g. "JPK_V7M(2)", "JPK_V7K(3)", "KEDU 5.6"
     namespace: str
     schema: str = ""  # XSD file name the file was validated against, "" when not validated

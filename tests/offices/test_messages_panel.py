@@ -119,6 +119,7 @@ def test_log_shows_channel_status_reason_seen_and_paid(office_client, cast, reac
     assert "carol@example.com" in html and "+48600100200" in html
     assert "21211" in html and "Invalid &#x27;To&#x27; phone number" in html
     assert len(response.context["marks"]) == 1
+    assert "2026-01 · VAT · " in html and "tax:" not in html  # the item's name, never its code
     # the failed SMS never left: "seen" counts from its creation, after carol's last login
     assert rows["sms"].seen_at is None
     with in_office(cast.office_a):

@@ -7,7 +7,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
 from clients.approval import approve_company_period
@@ -215,7 +215,8 @@ def test_rejected_credentials_suspend_sms_for_the_office_and_alert_admins(peers,
         assert set(Message.objects.filter(company=f.company).values_list("status", "attempts")) == {("queued", 0)}
         state = OfficeMessaging.load()
         assert state.sms_suspended_at is not None and "20003" in state.sms_suspended_reason
-        assert "suspended" in services.sms_disabled_reason()
+        with translation.override("pl"):
+            assert "wstrzymana" in services.sms_disabled_reason() and "20003" in services.sms_disabled_reason()
         alerts = Message.objects.filter(purpose=Purpose.OFFICE_ALERT)
         assert list(alerts.values_list("recipient", flat=True)) == ["alice@alpha.test"]
         assert dispatch.send(alerts[0].pk) == "sent"
@@ -234,7 +235,9 @@ def test_without_twilio_credentials_sms_is_disabled_with_a_clear_reason(peers, m
     f = make_company()
     with schema_context(f.office.schema_name):
         queue_summary(f.company, f.period)
-        assert "TWILIO_ACCOUNT_SID" in services.sms_disabled_reason()
+        with translation.override("pl"):
+            reason = services.sms_disabled_reason()
+        assert "nie ma skonfigurowanego dostawcy SMS" in reason and "TWILIO" not in reason  # Polish, no setting names
         sms = Message.objects.get(company=f.company, channel=Channel.SMS)
         email = Message.objects.get(company=f.company, channel=Channel.EMAIL)
         assert dispatch.send(sms.pk) == "failed" and dispatch.send(email.pk) == "sent"
