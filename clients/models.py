@@ -145,6 +145,9 @@ class Person(models.Model):
     opted_out = models.BooleanField(_("no messages"), default=False)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="person", verbose_name=_("login"))
+    # The secret of the person's calendar feed URL (clients.calendar_feed); null until they turn it on.
+    calendar_token = models.CharField(_("calendar feed token"), max_length=64, null=True, blank=True,
+                                      unique=True, editable=False)
     companies = models.ManyToManyField(Company, through="CompanyPerson", related_name="people")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -5,18 +5,21 @@ from ``clients.dashboard`` and writes go through ``clients.self_service``. Staff
 see clients' data in the panel).
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients import dashboard as read
 from clients.access import access_company, access_figure, is_client, memberships_of, person_of
+from clients.calendar_feed import person_for_token, render_feed, rotate_calendar_token
 from clients.charts import revenue_costs_svg
 from clients.forms import PreferencesForm
 from clients.models import parse_period
@@ -152,7 +155,42 @@ def preferences(request):
         else:
             messages.success(request, _("Your choices are saved."))
             return redirect("clients:preferences")
-    return render(request, "clients/preferences.html", {"form": form, "person": person,
+    feed_url = (request.build_absolute_uri(reverse("clients:calendar_feed", args=[person.calendar_token]))
+                if person.calendar_token else "")
+    return render(request, "clients/preferences.html", {"form": form, "person": person, "feed_url": feed_url,
                                                          "memberships": memberships_of(request.user)},
                   status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def rotate_calendar(request):
+    """Turn the calendar feed on, or give it a new secret URL (the old one then answers 404)."""
+    _require_client(request)
+    person = person_of(request.user)
+    if person is None:
+        raise Http404
+    had_one = bool(person.calendar_token)
+    rotate_calendar_token(person)
+    messages.success(request, _("A new calendar link is ready; the old one no longer works.") if had_one
+                     else _("Your calendar link is ready."))
+    return redirect("clients:preferences")
+
+
+@require_GET
+def calendar_feed(request, token):
+    """The private iCalendar feed; no session (calendar apps fetch it), the token is the secret.
+
+    Always in the office's language (Polish): calendar apps send whatever Accept-Language they like.
+    """
+    person = person_for_token(token)
+    if person is None:
+        raise Http404
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_feed(person, today=timezone.localdate(), host=request.get_host(),
+                           office_name=request.tenant.name)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
