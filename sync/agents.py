@@ -9,12 +9,13 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from offices.accounts.models import AuditAction, User
 from offices.accounts.services import record_audit, require_admin
-from sync.models import Agent
+from sync.models import Agent, Batch
 
 TOKEN_PREFIX = "bk_"
 # last_seen_at is written at most this often per agent, so busy agents don't write on every call.
@@ -77,3 +78,11 @@ def withdraw_agent(agent, *, by: User) -> bool:
     agent.refresh_from_db(fields=["revoked_at"])
     record_audit(by, AuditAction.AGENT_REVOKED, agent.name, {"agent_id": agent.pk, "token_prefix": agent.token_prefix})
     return True
+
+
+def with_latest_batch(agents: QuerySet[Agent]) -> QuerySet[Agent]:
+    """The agents, each with ``latest_batch_id`` / ``latest_batch_at`` (its newest batch, or None), in the
+    same query (the agents list must not grow a query per agent)."""
+    newest = Batch.objects.filter(agent=OuterRef("pk")).order_by("-received_at", "-id")
+    return agents.annotate(latest_batch_id=Subquery(newest.values("public_id")[:1]),
+                           latest_batch_at=Subquery(newest.values("received_at")[:1]))

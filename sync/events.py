@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from clients.validators import normalize_nip
 from clients.vocabulary import PROGRAM_CODES
 from sync.batch import FieldError, json_pointer
+from sync.batch_report import count_summary
 from sync.models import EVENT_TIME_MAX, EVENT_TIME_MIN, Agent, Batch, BatchStatus, ErrorReport, Event, EventLevel
 
 MAX_EVENTS_PER_REQUEST = 1000
@@ -44,9 +45,12 @@ class PayloadInvalidError(Exception):
 
 def record_batch(*, agent: Agent | None, program: str, program_version: str, result_json: dict,
                  source: str = Batch.Source.API, duration_ms: int = 0, body_bytes: int = 0,
-                 public_id: str | None = None) -> Batch:
+                 public_id: str | None = None, erred_companies: dict[str, dict] | None = None) -> Batch:
     """Store one applied batch and its response (``result_json`` is ``BatchResult.as_json()``),
-    and log it in the event log. Returns the batch; ``batch.response`` is the full 200 body."""
+    and log it in the event log. Returns the batch; ``batch.response`` is the full 200 body.
+
+    ``erred_companies`` (``{"3": {"nip": …, "name": …}}``, by index in the request) is what the request said
+    about the companies its errors point at: the response, kept exactly as sent, cannot name them."""
     batch = Batch(agent=agent, source=source, program=program, program_version=program_version or "",
                   status=result_json["status"], duration_ms=duration_ms, body_bytes=body_bytes)
     if public_id:
@@ -54,19 +58,22 @@ def record_batch(*, agent: Agent | None, program: str, program_version: str, res
     batch.response = {"batch": batch.public_id, **result_json}
     level = {BatchStatus.APPLIED: EventLevel.INFO, BatchStatus.PARTIALLY_APPLIED: EventLevel.WARNING}.get(
         batch.status, EventLevel.ERROR)
-    companies, figures = result_json["companies"], result_json["figures"]
-    message = _("Batch %(batch)s from %(program)s: %(status)s; companies %(companies)s, figures %(figures)s.") % {
-        "batch": batch.public_id, "program": program, "status": batch.get_status_display(),
-        "companies": ", ".join(f"{name} {count}" for name, count in companies.items()),
-        "figures": ", ".join(f"{name} {count}" for name, count in figures.items()),
-    }
+    message = batch_message(batch)
     with transaction.atomic():
         batch.save()
         Event.objects.create(at=batch.received_at, source=Event.Source.PORTAL, level=level,
                              code=f"batch_{batch.status}", message=message, program=program, agent=agent, batch=batch,
                              details={"errors": len(result_json.get("errors", []))
-                                      + result_json.get("errors_omitted", 0)})
+                                      + result_json.get("errors_omitted", 0),
+                                      "companies": erred_companies or {}})
     return batch
+
+
+def batch_message(batch: Batch) -> str:
+    """The event log's line about a batch, counts labelled (“companies: created 0, updated 1, …”)."""
+    return _("Batch %(batch)s from %(program)s: %(status)s; %(counts)s.") % {
+        "batch": batch.public_id, "program": batch.program, "status": batch.get_status_display(),
+        "counts": count_summary(batch.response)}
 
 
 # --- events ----------------------------------------------------------------------------------------

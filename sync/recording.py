@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from clients import bulk
 from sync import idempotency
+from sync.batch import MAX_ERRORS_LISTED, BatchResult
 from sync.batch import Batch as BatchData
-from sync.batch import BatchResult
 from sync.events import record_batch
 from sync.ingest import apply_batch
 from sync.models import Agent, Batch, Event, EventLevel, new_batch_id
@@ -41,10 +41,19 @@ def apply_and_record(batch: BatchData, agent: Agent | None, *, source: str, body
         _count_as_created(result, created)
         record = record_batch(agent=agent, program=batch.program, program_version=batch.program_version,
                               result_json=result.as_json(), source=source, public_id=public_id,
-                              duration_ms=int((time.monotonic() - started) * 1000), body_bytes=body_bytes)
+                              duration_ms=int((time.monotonic() - started) * 1000), body_bytes=body_bytes,
+                              erred_companies=_erred_companies(batch, result))
         if claimed is not None:
             idempotency.complete(claimed, 200, record.response, batch=record)
     return record
+
+
+def _erred_companies(batch: BatchData, result: BatchResult) -> dict[str, dict]:
+    """NIP and name, as the request sent them, of each company an error points at (for the panel's batch page)."""
+    pointed = {error.pointer.split("/")[2] for error in result.errors[:MAX_ERRORS_LISTED]
+               if error.pointer.startswith("/companies/") and error.pointer.count("/") >= 2}
+    return {str(company.index): {"nip": str(company.nip or "")[:20], "name": str(company.name or "")[:120]}
+            for company in batch.companies if str(company.index) in pointed}
 
 
 def _create_companies(nips: Iterable[str], *, program: str) -> int:

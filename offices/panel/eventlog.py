@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from clients.names import program_choices
 from offices.panel.access import is_htmx
+from sync.events import batch_message
 from sync.explanations import explain
 from sync.models import ErrorReport, Event, EventLevel
 
@@ -54,7 +55,7 @@ def events(request):
     if data.get("day_to"):
         rows = rows.filter(at__lt=_day_start(data["day_to"] + timedelta(days=1)))
     page = Paginator(rows.order_by("-at", "-id"), PER_PAGE).get_page(request.GET.get("page"))
-    entries = [(event, explain(event.code)) for event in page.object_list]
+    entries = [(_with_batch_message(event), explain(event.code)) for event in page.object_list]
     query = "&".join(f"{key}={value}" for key, value in request.GET.items() if key != "page" and value)
     context = {"form": form, "page": page, "entries": entries, "query": query,
                "reports": list(ErrorReport.objects.select_related("agent")[:20])
@@ -62,6 +63,14 @@ def events(request):
     if is_htmx(request) and request.headers.get("HX-Target") == "event-table":
         return render(request, "offices/panel/eventlog/_table.html", context)
     return render(request, "offices/panel/eventlog/events.html", context)
+
+
+def _with_batch_message(event: Event) -> Event:
+    """A batch's own event is worded now, in the reader's language, from the batch's stored response
+    (older rows were stored with raw count names)."""
+    if event.batch is not None and event.code == f"batch_{event.batch.status}":
+        event.message = batch_message(event.batch)
+    return event
 
 
 @require_GET

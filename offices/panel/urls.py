@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from offices.panel import companies, eventlog, export, health, messages, rules, upload, views, zus_accounts
+from offices.panel import batches, companies, eventlog, export, health, messages, rules, upload, views, zus_accounts
 from offices.panel.access import admin_required, staff_required
 
 app_name = "panel"
@@ -59,6 +59,7 @@ urlpatterns = [
     admin("messages/settings/resume-sms/", messages.messaging_resume_sms, "messages_resume_sms"),
     admin("approval-rules/", rules.approval_rules, "approval_rules"),
     staff("events/", eventlog.events, "events"),
+    staff("events/batches/<str:public_id>/", batches.batch, "batch"),
     admin("events/error-reports/<int:report_id>/", eventlog.error_report, "error_report"),
     staff("health/", health.sync_health, "health"),
     staff("export/", export.export_page, "export"),

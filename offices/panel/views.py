@@ -21,7 +21,7 @@ from offices.accounts.validators import LOGO_CONTENT_TYPES, detect_logo_extensio
 from offices.panel import staff as staff_invitations
 from offices.panel.access import access_agent, access_staff_member, is_htmx, needs_mfa_setup
 from offices.panel.forms import AgentForm, InviteStaffForm, OfficeSettingsForm, RoleForm
-from sync.agents import register_agent, withdraw_agent
+from sync.agents import register_agent, with_latest_batch, withdraw_agent
 from sync.models import Agent
 from sync.programs import CAPABILITY_LABELS, PROGRAMS
 
@@ -83,7 +83,7 @@ def agents(request):
             return redirect("panel:agent_created", agent_id=agent.pk)
     context = {
         "form": form,
-        "agents": Agent.objects.select_related("created_by"),
+        "agents": with_latest_batch(Agent.objects.select_related("created_by")),
         "programs": _programs_table(),
         "audit": _audit(AGENT_ACTIONS),
     }
@@ -109,7 +109,8 @@ def agent_revoke(request, agent_id: int):
         return render(request, "offices/panel/agent_revoke_confirm.html", {"agent": agent})
     revoked = withdraw_agent(agent, by=request.user)
     if is_htmx(request):
-        return render(request, "offices/panel/_agent_row.html", {"agent": agent, "just_revoked": revoked})
+        return render(request, "offices/panel/_agent_row.html",
+                      {"agent": with_latest_batch(Agent.objects.filter(pk=agent.pk)).get(), "just_revoked": revoked})
     if revoked:
         messages.success(request, _("The agent “%(name)s” was revoked; its token no longer works.")
                          % {"name": agent.name})
