@@ -6,7 +6,8 @@ Registered in ``portal/settings.py`` ``CELERY_BEAT_SCHEDULE`` (entries ``offices
 - ``offices.scheduled_approvals_all_offices`` every 15 minutes → ``clients.rules.run_scheduled_approvals``
   (a rule runs once its day and hour of the month have come, once per month: any frequency works);
 - ``offices.silent_agent_alerts_all_offices`` hourly → ``sync.health.alert_silent_agents`` (e-mails office
-  administrators at most once a day per agent, in the days before the 15th, 20th and 25th).
+  administrators at most once a day per agent, in the days before the 15th, 20th and 25th);
+- ``offices.retention_all_offices`` daily → ``clients.retention.erase_departed_companies`` (RODO retention).
 """
 
 from __future__ import annotations
@@ -58,3 +59,19 @@ def silent_agent_alerts() -> int:
 @app.task(name="offices.silent_agent_alerts_all_offices")
 def silent_agent_alerts_all_offices() -> int:
     return _queue_per_office(silent_agent_alerts)
+
+
+@app.task(name="offices.retention")
+def retention() -> int:
+    from clients.retention import erase_departed_companies  # noqa: PLC0415 — like the tasks above
+
+    result = erase_departed_companies()
+    if result.companies:
+        logger.info("retention: %d companies, %d people erased, %d companies removed",
+                    result.companies, result.people, result.deleted)
+    return result.companies
+
+
+@app.task(name="offices.retention_all_offices")
+def retention_all_offices() -> int:
+    return _queue_per_office(retention)
