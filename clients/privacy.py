@@ -107,17 +107,19 @@ def _json_value(value) -> str:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _person_messages(person: Person):
+def _person_messages(person: Person, companies):
     addresses = [value for value in (person.email, person.email.strip().lower(), person.phone) if value]
     match = Q(person=person) | Q(recipient__in=addresses) if addresses else Q(person=person)
-    return Message.objects.filter(match).order_by("created_at", "id")
+    messages = Message.objects.filter(match)
+    if companies is not None:
+        messages = messages.filter(company__in=companies)
+    return messages.order_by("created_at", "id")
 
 
 def _login_data(person: Person) -> dict | None:
     user = person.user
     if user is None:
         return None
-    addresses = user.emailaddress_set.order_by("email") if hasattr(user, "emailaddress_set") else []
     return {
         "email": user.email,
         "first_name": user.first_name,
@@ -125,20 +127,29 @@ def _login_data(person: Person) -> dict | None:
         "active": user.is_active,
         "created": _when(user.date_joined),
         "last_login": _when(user.last_login),
-        "addresses": [{"email": row.email, "verified": row.verified, "primary": row.primary} for row in addresses],
+        "addresses": [{"email": row.email, "verified": row.verified, "primary": row.primary}
+                      for row in user.emailaddress_set.order_by("email")],
     }
 
 
-def person_export(person: Person) -> dict:
-    """Everything the office holds about ``person``, as plain JSON-ready data with readable values."""
+def person_export(person: Person, *, companies=None) -> dict:
+    """Everything the office holds about ``person``, as plain data with readable values.
+
+    ``companies`` (a queryset) limits what is about companies — memberships, messages, payment marks — to
+    those: a bookkeeper who sees only their own companies exports only what they may see.
+    """
     memberships = CompanyPerson.objects.filter(person=person).select_related("company").order_by("company__name")
-    suppressed = Suppression.objects.filter(address__in=[a for a in (person.email, person.phone) if a])
     marks = PaymentMark.objects.filter(marked_by=person.user_id).select_related("figure__company") \
         if person.user_id else PaymentMark.objects.none()
+    if companies is not None:
+        memberships = memberships.filter(company__in=companies)
+        marks = marks.filter(figure__company__in=companies)
+    suppressed = Suppression.objects.filter(address__in=[a for a in (person.email, person.phone) if a])
     erasure = Erasure.objects.filter(person=person).first()
     return {
         "office": current_office().name,
         "generated": _when(timezone.now()),
+        "complete": companies is None,
         "person": {
             "first_name": person.first_name, "last_name": person.last_name, "pesel": person.pesel or "",
             "nip": person.nip or "", "email": person.email, "phone": person.phone,
@@ -157,24 +168,26 @@ def person_export(person: Person) -> dict:
             "channel": message.get_channel_display(), "status": message.get_status_display(),
             "recipient": message.recipient, "subject": message.subject, "text": message.body,
             "sent": _when(message.sent_at), "delivered": _when(message.delivered_at),
-        } for message in _person_messages(person)],
+        } for message in _person_messages(person, companies)],
         "payments_marked": [{"company": str(mark.figure.company), "period": mark.figure.period_label,
                              "amount": mark.amount, "marked": _when(mark.marked_at)} for mark in marks],
         "erasure": {"when": _when(erasure.at), "reason": erasure.reason} if erasure else None,
     }
 
 
-def person_export_json(person: Person) -> bytes:
-    return json.dumps(person_export(person), ensure_ascii=False, indent=2, default=_json_value).encode("utf-8")
+def person_export_json(person: Person, *, companies=None) -> bytes:
+    data = person_export(person, companies=companies)
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_json_value).encode("utf-8")
 
 
-def render_person_pdf(person: Person) -> bytes:
+def render_person_pdf(person: Person, *, companies=None) -> bytes:
     """The same export as a readable PDF (offline: WeasyPrint fetches nothing, as in ``clients.pdf``)."""
     # Imported here, as clients.pdf does: WeasyPrint loads its fonts and libraries on import (~0.5 s).
     from weasyprint import HTML  # noqa: PLC0415
     from weasyprint.urls import URLFetcher  # noqa: PLC0415
 
-    html = render_to_string("offices/panel/privacy/export_pdf.html", {"data": person_export(person)})
+    data = person_export(person, companies=companies)
+    html = render_to_string("offices/panel/privacy/export_pdf.html", {"data": data})
     fetcher = URLFetcher(allowed_protocols={"data", "file"}, timeout=1)
     base_url = str(django_settings.BASE_DIR / "static") + "/"
     return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()

@@ -22,7 +22,7 @@ from clients.access import mask_pesel
 from clients.models import DataAccess, Erasure
 from offices.accounts.models import AuditAction, AuditEntry, OfficeSettings
 from offices.accounts.services import update_office_settings
-from offices.panel.companies import access_review_company
+from offices.panel.companies import access_review_company, reviewable_companies
 
 
 class EraseForm(forms.Form):
@@ -49,6 +49,13 @@ def _person_or_404(request, company_id, person_id):
     return company, person
 
 
+def _export_scope(user):
+    """None (everything) for a login that reviews every company; else the companies it may review."""
+    if user.is_office_admin or not OfficeSettings.load().bookkeepers_see_assigned_only:
+        return None
+    return reviewable_companies(user)
+
+
 def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     return response
@@ -58,7 +65,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 def person_page(request, company_id: int, person_id: int):
     company, person = _person_or_404(request, company_id, person_id)
     privacy.record_access(request.user, DataAccess.What.PERSON, company=company, person=person)
-    data = privacy.person_export(person)
+    data = privacy.person_export(person, companies=_export_scope(request.user))
     context = {"company": company, "person": person, "data": data, "pesel": mask_pesel(person.pesel),
                "erasure": Erasure.objects.filter(person=person).first()}
     return _no_store(render(request, "offices/panel/privacy/person.html", context))
@@ -67,10 +74,12 @@ def person_page(request, company_id: int, person_id: int):
 def _export(request, company_id: int, person_id: int, fmt: str) -> HttpResponse:
     company, person = _person_or_404(request, company_id, person_id)
     privacy.export_person(person, by=request.user, company=company)
+    scope = _export_scope(request.user)
     if fmt == "pdf":
-        response = HttpResponse(privacy.render_person_pdf(person), content_type="application/pdf")
+        response = HttpResponse(privacy.render_person_pdf(person, companies=scope), content_type="application/pdf")
     else:
-        response = HttpResponse(privacy.person_export_json(person), content_type="application/json; charset=utf-8")
+        response = HttpResponse(privacy.person_export_json(person, companies=scope),
+                                content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{privacy.export_filename(person, fmt)}"'
     return _no_store(response)
 

@@ -6,9 +6,12 @@ import re
 
 import pytest
 
-from clients.models import CompanyPerson, DataAccess, Erasure, Person
+from clients.models import Company, CompanyPerson, DataAccess, Erasure, Person
 from offices.accounts.models import AuditAction, AuditEntry, OfficeSettings
-from tests.conftest import NIP_X, PESEL_BOB, PESEL_CAROL
+from sync.agents import create_agent
+from sync.ingest import apply_batch
+from tests.clients import batches as b
+from tests.conftest import NIP_X, NIP_Y, PESEL_BOB, PESEL_CAROL
 from tests.offices.panel_support import admin_user, bookkeeper, in_office  # noqa: F401
 
 
@@ -143,3 +146,22 @@ def test_the_retention_setting_is_saved_audited_and_validated(office_client, cas
     assert alice.post("/panel/privacy/", {"retention_months": ""}).status_code == 302
     with in_office(cast.office_a):
         assert OfficeSettings.load().retention_months is None
+
+
+def test_a_bookkeeper_who_sees_only_their_companies_exports_only_those(office_client, cast, bookkeeper):  # noqa: F811
+    with in_office(cast.office_a):
+        agent, _token = create_agent("Privacy panel agent")
+        # Bob is also a partner of Y; Bea looks after X only.
+        apply_batch(b.batch(b.company(1, NIP_Y, people=[b.person(0, "Bob", "Builder", pesel=PESEL_BOB,
+                                                                 role="partner")])), agent)
+        OfficeSettings.objects.filter(singleton=1).update(bookkeepers_see_assigned_only=True)
+        Company.objects.filter(pk=cast.company_x.pk).update(assigned_to=bookkeeper)
+    bob = _person(cast, PESEL_BOB)
+    bea = office_client(cast.office_a, bookkeeper)
+    data = json.loads(bea.get(person_url(cast.company_x, bob, "export.json")).content)
+    assert [row["nip"] for row in data["memberships"]] == [NIP_X] and data["complete"] is False
+    assert "Tylko firmy" in bea.get(person_url(cast.company_x, bob)).content.decode()
+    assert bea.get(person_url(cast.company_y, bob, "export.json")).status_code == 404
+    alice = office_client(cast.office_a, cast.alice)
+    full = json.loads(alice.get(person_url(cast.company_x, bob, "export.json")).content)
+    assert sorted(row["nip"] for row in full["memberships"]) == sorted([NIP_X, NIP_Y]) and full["complete"] is True
