@@ -3,19 +3,20 @@
 Every approval locks the company row first (the same lock ``sync.ingest.apply_batch``
 takes), so an approval and a sync of the same company never interleave. Approval is
 idempotent: approving an approved revision again changes nothing and says so; approving a
-revision that a newer one has superseded approves nothing and says so. Each approval that
-publishes something leaves an ``ApprovalLog`` row (who, when, how many) for the panel.
+revision that a newer one has superseded approves nothing and says so. Publishing itself (the log
+row, corrections to clients already told) is ``clients.publishing.publish``, shared with rules, manual
+values and syncs.
 """
 
 from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from clients.models import ApprovalLog, Company, Revision, RevisionState
+from clients.models import Company, Revision, RevisionState
+from clients.publishing import Approver, publish
 
 
 @dataclass(frozen=True)
@@ -48,36 +49,15 @@ class ApprovalResult:
         }[self.status]
 
 
-def _actor(by_user, by_agent) -> dict:
-    if (by_user is None) == (by_agent is None):
-        raise ValueError("Approve either by a user or by an agent.")
-    if by_user is not None:
-        return {"approved_by": by_user, "approved_by_agent_id": None, "approved_by_agent_name": ""}
-    return {"approved_by": None, "approved_by_agent_id": by_agent.pk, "approved_by_agent_name": by_agent.name[:100]}
-
-
 def lock_company(company_id: int) -> None:
     """Take the company's row lock for the rest of the transaction (serialises syncs and approvals)."""
     list(Company.objects.select_for_update().filter(pk=company_id).values_list("pk", flat=True))
 
 
-def _publish(company: Company, pending, actor: dict, *, period: date | None = None) -> int:
-    """Approve the ``pending`` revisions (a queryset), superseding what their figures showed before."""
-    pending_figures = pending.values("figure_id")
-    Revision.objects.filter(state=RevisionState.APPROVED, figure_id__in=pending_figures).update(
-        state=RevisionState.SUPERSEDED)
-    count = pending.update(state=RevisionState.APPROVED, approved_at=timezone.now(), **actor)
-    if count:
-        ApprovalLog.objects.create(
-            company=company, period=period, revisions=count, user=actor["approved_by"],
-            agent_id=actor["approved_by_agent_id"], agent_name=actor["approved_by_agent_name"])
-    return count
-
-
 @transaction.atomic
 def approve_revision(revision: Revision, *, by_user=None, by_agent=None) -> ApprovalResult:
     """Publish one pending revision. ``revision`` is updated in place when it gets approved."""
-    actor = _actor(by_user, by_agent)
+    approver = Approver.of(user=by_user, agent=by_agent)
     company = revision.figure.company
     lock_company(company.pk)
     state = Revision.objects.filter(pk=revision.pk).values_list("state", flat=True).first()
@@ -85,8 +65,7 @@ def approve_revision(revision: Revision, *, by_user=None, by_agent=None) -> Appr
         return ApprovalResult(already_approved=1)
     if state != RevisionState.PENDING:
         return ApprovalResult(superseded=1)
-    _publish(company, Revision.objects.filter(pk=revision.pk, state=RevisionState.PENDING), actor,
-             period=revision.figure.period)
+    publish([revision.pk], by=approver, period=revision.figure.period)
     revision.refresh_from_db()
     return ApprovalResult(approved=1)
 
@@ -94,18 +73,18 @@ def approve_revision(revision: Revision, *, by_user=None, by_agent=None) -> Appr
 @transaction.atomic
 def approve_company_period(company: Company, period: date, *, by_user=None, by_agent=None) -> ApprovalResult:
     """Publish every pending revision of one company for one month."""
-    actor = _actor(by_user, by_agent)
+    approver = Approver.of(user=by_user, agent=by_agent)
     lock_company(company.pk)
-    pending = Revision.objects.filter(figure__company=company, figure__period=period, state=RevisionState.PENDING)
-    return ApprovalResult(approved=_publish(company, pending, actor, period=period))
+    pending = Revision.objects.filter(figure__company=company, figure__period=period)
+    return ApprovalResult(approved=publish(pending, by=approver, period=period).count)
 
 
 @transaction.atomic
 def approve_company(company: Company, *, by_user=None, by_agent=None, before: date | None = None) -> ApprovalResult:
     """Publish every pending revision of one company (with ``before``: only of the months before it)."""
-    actor = _actor(by_user, by_agent)
+    approver = Approver.of(user=by_user, agent=by_agent)
     lock_company(company.pk)
-    pending = Revision.objects.filter(figure__company=company, state=RevisionState.PENDING)
+    pending = Revision.objects.filter(figure__company=company)
     if before is not None:
         pending = pending.filter(figure__period__lt=before)
-    return ApprovalResult(approved=_publish(company, pending, actor))
+    return ApprovalResult(approved=publish(pending, by=approver).count)

@@ -203,31 +203,48 @@ class NewRevision:
     approve: bool
 
 
-def insert_revisions(revisions: list[NewRevision], *, source: str, batch_ref: str = "",
-                     agent_id: int | None = None, agent_name: str = "") -> int:
-    """Insert new revisions, pending or (``approve``) approved by the agent; one statement.
+def insert_revisions(revisions: list[NewRevision], *, source: str, batch_ref: str = "") -> list[int]:
+    """Insert new pending revisions; one statement. Returns the ids of those marked ``approve``.
 
-    The caller has superseded whatever they replace, so the one-approved / one-pending
-    indexes hold. Returns how many were inserted as approved.
+    The caller has superseded the pending revisions they replace (one pending per figure) and publishes
+    the ``approve`` ones with ``clients.publishing.publish``, which supersedes the approved ones.
     """
     if not revisions:
-        return 0
+        return []
     figure_ids = [r.figure_id for r in revisions]
     amounts = [r.amount for r in revisions]
     dues = [r.due_date for r in revisions]
     labels = [r.label for r in revisions]
-    approved = [r.approve for r in revisions]
-    given = ("figure_id", "amount", "due_date", "label", "source", "state", "created_at", "approved_at",
-             "approved_by_agent_id", "approved_by_agent_name", "batch_ref")
+    given = ("figure_id", "amount", "due_date", "label", "source", "state", "created_at", "batch_ref")
     columns, defaults = _other_columns(Revision, given)
     with _Cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {REVISION} ({', '.join(given)}{columns}) "  # noqa: S608
-            "SELECT f, a, d, l, %s, CASE WHEN ap THEN 'approved' ELSE 'pending' END, now(), "
-            "CASE WHEN ap THEN now() END, CASE WHEN ap THEN %s::bigint END, CASE WHEN ap THEN %s ELSE '' END, "
-            f"%s{_placeholders(defaults)} "
-            "FROM unnest(%s::bigint[], %s::numeric[], %s::date[], %s::text[], %s::boolean[]) AS t(f, a, d, l, ap)",
-            [source, agent_id, agent_name[:100], batch_ref[:64], *defaults, figure_ids, amounts, dues, labels,
-             approved],
+            f"SELECT f, a, d, l, %s, 'pending', now(), %s{_placeholders(defaults)} "
+            "FROM unnest(%s::bigint[], %s::numeric[], %s::date[], %s::text[]) AS t(f, a, d, l) "
+            "RETURNING id, figure_id",
+            [source, batch_ref[:64], *defaults, figure_ids, amounts, dues, labels],
         )
-    return sum(approved)
+        inserted = dict((figure_id, revision_id) for revision_id, figure_id in cursor.fetchall())
+    return [inserted[r.figure_id] for r in revisions if r.approve]
+
+
+def approve_pending(revision_ids: list[int], *, user_id: int | None, agent_id: int | None, agent_name: str
+                    ) -> list[tuple[int, date]]:
+    """Make these revisions (those still pending) the approved ones of their figures; two statements.
+
+    The figures' previously approved revisions are superseded first (one approved per figure). Returns
+    ``(company id, period)`` of each revision approved. Only ``clients.publishing.publish`` calls this.
+    """
+    if not revision_ids:
+        return []
+    with _Cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {REVISION} SET state = 'superseded' WHERE state = 'approved' AND figure_id IN "  # noqa: S608
+            f"(SELECT figure_id FROM {REVISION} WHERE id = ANY(%s) AND state = 'pending')", [revision_ids])
+        cursor.execute(
+            f"UPDATE {REVISION} AS r SET state = 'approved', approved_at = now(), approved_by_id = %s, "  # noqa: S608
+            f"approved_by_agent_id = %s, approved_by_agent_name = %s FROM {FIGURE} AS f "
+            "WHERE r.id = ANY(%s) AND r.state = 'pending' AND f.id = r.figure_id RETURNING f.company_id, f.period",
+            [user_id, agent_id, agent_name[:100], revision_ids])
+        return cursor.fetchall()

@@ -5,7 +5,8 @@
 - ``scheduled``: on a day of the month at an hour (office time), every value still waiting is approved
   (``run_scheduled_approvals``, called per office by the beat task in ``clients.tasks``).
 
-Automatic approvals are recorded in ``ApprovalLog`` with the rule as the approver's name.
+Automatic approvals are published like any other (``clients.publishing.publish``), with the rule as the
+approver's name in ``ApprovalLog``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.approval import lock_company
-from clients.models import ApprovalLog, ApprovalRule, Revision, RevisionState
+from clients.models import ApprovalRule, Revision, RevisionState
+from clients.publishing import Approver, publish
 
 KIND_PREFIX = {"zus": "zus:", "taxes": "tax:", "statements": "statement:"}
 
@@ -76,26 +79,17 @@ def approve_kinds(kinds: list[str], *, name: str) -> int:
     """
     if not kinds:
         return 0
-    from django.db.models import Q
-
     condition = Q()
     for kind in kinds:
         condition |= Q(figure__kind__startswith=KIND_PREFIX[kind])
     company_ids = list(Revision.objects.filter(condition, state=RevisionState.PENDING, figure__company__enabled=True)
                        .values_list("figure__company_id", flat=True).distinct().order_by("figure__company_id"))
+    approver = Approver.rule(name)
     total = 0
     for company_id in company_ids:
         with transaction.atomic():
             lock_company(company_id)
-            pending = Revision.objects.filter(condition, figure__company_id=company_id, state=RevisionState.PENDING)
-            figures = pending.values("figure_id")
-            Revision.objects.filter(state=RevisionState.APPROVED, figure_id__in=figures).update(
-                state=RevisionState.SUPERSEDED)
-            count = pending.update(state=RevisionState.APPROVED, approved_at=timezone.now(), approved_by=None,
-                                   approved_by_agent_id=None, approved_by_agent_name=name[:100])
-            if count:
-                ApprovalLog.objects.create(company_id=company_id, revisions=count, agent_name=name[:100])
-            total += count
+            total += publish(Revision.objects.filter(condition, figure__company_id=company_id), by=approver).count
     return total
 
 

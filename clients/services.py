@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from clients.approval import lock_company
 from clients.deadlines import due_date_for
@@ -23,6 +22,7 @@ from clients.models import (
     RevisionLabel,
     RevisionState,
 )
+from clients.publishing import Approver, publish
 
 # --- What a login may see ------------------------------------------------------------------
 
@@ -102,7 +102,8 @@ def set_manual_value(company: Company, period: date, kind: str, amount: Decimal,
     """A bookkeeper types a value in. It holds the figure: syncs leave it alone until ``release_manual``.
 
     With ``approve`` (the default) the value is published at once; otherwise it waits for approval
-    like a synced one. Any pending synced value of the figure is superseded.
+    like a synced one. Any pending synced value of the figure is superseded. Publishing is
+    ``clients.publishing.publish``, as for every approval.
     """
     lock_company(company.pk)
     figure, _created = Figure.objects.get_or_create(company=company, period=period, kind=kind, payer_key=payer_key)
@@ -110,18 +111,16 @@ def set_manual_value(company: Company, period: date, kind: str, amount: Decimal,
         figure.manual = True
         figure.save(update_fields=["manual"])
     figure.revisions.filter(state=RevisionState.PENDING).update(state=RevisionState.SUPERSEDED)
-    now = timezone.now()
-    state = RevisionState.PENDING
-    if approve:
-        figure.revisions.filter(state=RevisionState.APPROVED).update(state=RevisionState.SUPERSEDED)
-        state = RevisionState.APPROVED
     revision = Revision.objects.create(
         figure=figure, amount=Decimal(amount).quantize(Decimal("0.01")), label=label, source=MANUAL_SOURCE,
-        manual=True, state=state, created_by=by,
-        due_date=due_date_for(kind, period, zus_payer=company.zus_payer, given=due_date),
-        approved_at=now if approve else None, approved_by=by if approve else None)
-    ApprovalLog.objects.create(company=company, period=period, user=by, action=ApprovalLog.Action.MANUAL,
-                               revisions=1 if approve else 0)
+        manual=True, state=RevisionState.PENDING, created_by=by,
+        due_date=due_date_for(kind, period, zus_payer=company.zus_payer, given=due_date))
+    if approve:
+        publish([revision.pk], by=Approver.of(user=by), action=ApprovalLog.Action.MANUAL, period=period)
+        revision.refresh_from_db()
+    else:
+        ApprovalLog.objects.create(company=company, period=period, user=by, action=ApprovalLog.Action.MANUAL,
+                                   revisions=0)
     return revision
 
 

@@ -37,13 +37,13 @@ from clients.conflicts import ConflictData, record_conflicts
 from clients.deadlines import statutory_due_date
 from clients.models import (
     MAX_KIND_LENGTH,
-    ApprovalLog,
     Company,
     CompanyPerson,
     Person,
     add_months,
     parse_period,
 )
+from clients.publishing import AGENT_NAME_LENGTH, Approver, publish
 from clients.rules import approve_on_sync_kinds
 from clients.summaries import queue_summary
 from offices.accounts.models import OfficeSettings
@@ -314,8 +314,6 @@ class _Ingestion:
                     # Back to the published value: the pending change is simply withdrawn.
                     figures["updated"] += 1
                     continue
-            if approve and approved is not None:
-                retire.append(approved[0])
             revisions.append(bulk.NewRevision(figure.id, item.amount, item.due_date, item.label, approve))
             figures["updated" if current is not None else "created"] += 1
 
@@ -331,32 +329,15 @@ class _Ingestion:
         figures["created"] += len(new_figures) + len(copies)
 
         bulk.supersede(retire)
-        agent_name = self.agent.name if self.agent is not None else self.program
-        figures["approved"] += bulk.insert_revisions(
-            revisions, source=self.program, batch_ref=self.batch_ref,
-            agent_id=self.agent.pk if self.agent is not None else None, agent_name=agent_name)
-        self._log_approvals(revisions, figure_ids, live, agent_name)
+        to_publish = bulk.insert_revisions(revisions, source=self.program, batch_ref=self.batch_ref)
+        approver = Approver(agent_id=self.agent.pk if self.agent is not None else None,
+                            name=(self.agent.name if self.agent is not None else self.program)[:AGENT_NAME_LENGTH])
+        figures["approved"] += publish(to_publish, by=approver, batch_ref=self.batch_ref).count
         if self.approve and self.batch.send_summary:
             for _data, company, _created in applied:
                 if company.pk in newest and company.enabled:
                     queue_summary(company, newest[company.pk])
         return changed
-
-    def _log_approvals(self, revisions, figure_ids, live, agent_name) -> None:
-        approved_ids = {r.figure_id for r in revisions if r.approve}
-        if not approved_ids:
-            return
-        per_company: dict[int, int] = defaultdict(int)
-        for key, figure_id in figure_ids.items():
-            if figure_id in approved_ids:
-                per_company[key[0]] += 1
-        for key, figure in live.items():
-            if figure.id in approved_ids:
-                per_company[key[0]] += 1
-        ApprovalLog.objects.bulk_create([
-            ApprovalLog(company_id=cid, revisions=count, agent_id=self.agent.pk if self.agent else None,
-                        agent_name=agent_name[:100], batch_ref=self.batch_ref[:64])
-            for cid, count in sorted(per_company.items())])
 
     # --- copying ZUS from the previous month -----------------------------------------------
 

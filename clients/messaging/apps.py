@@ -9,6 +9,3 @@ class MessagingConfig(AppConfig):
     label = "messaging"
     verbose_name = _("Messages")
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self):
-        from clients.messaging import signals  # noqa: F401 - connects the receivers

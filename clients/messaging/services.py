@@ -3,7 +3,8 @@ the broker once that transaction commits (docs/messaging.md).
 
 - ``queue_summary_messages(company, period)``: the month's summary (or, when one was already sent, a
   correction showing old → new) for every person of the company on each of their channels;
-- ``queue_corrections(company, period)``: a correction, only where a summary already went out;
+- ``queue_corrections(company, period)``: a correction, only where a summary already went out
+  (``queue_corrections_for(months)``: the same after an approval, ``clients.publishing.publish``);
 - ``cancel_summary(company, period)``: undo within the office's undo window;
 - ``queue_reminders(today)``: payment reminders N days before the due dates;
 - ``queue_invitation(person, url)``, ``queue_office_alert(kind, ...)``;
@@ -298,6 +299,30 @@ def queue_summary_messages(company: Company, period: datetime.date, *, only_corr
 def queue_corrections(company: Company, period: datetime.date) -> list[Message]:
     """After an approval: a correction to everyone who already got this month's summary (old → new)."""
     return queue_summary_messages(company, period, only_corrections=True)
+
+
+def queue_corrections_for(months) -> list[Message]:
+    """After an approval of these ``(company id, period)`` months: the corrections of those already told.
+
+    One query finds the months whose summary (or correction) already went out; only those are rendered,
+    so approving months nobody was told about costs that one query. Called by ``clients.publishing``.
+    """
+    months = set(months)
+    if not months:
+        return []
+    told = set(Message.objects.filter(
+        company_id__in={company_id for company_id, _period in months},
+        period__in={period for _company_id, period in months},
+        purpose__in=SUMMARY_PURPOSES, status__in=SENT_STATUSES)
+        .order_by().values_list("company_id", "period").distinct())
+    told &= months
+    if not told:
+        return []
+    companies = Company.objects.in_bulk({company_id for company_id, _period in told})
+    queued = []
+    for company_id, period in sorted(told):
+        queued += queue_corrections(companies[company_id], period)
+    return queued
 
 
 @transaction.atomic

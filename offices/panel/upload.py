@@ -5,8 +5,8 @@
    default storage (per-office prefix) under a random key, with a manifest naming the uploader, and the
    preview (``sync.preview.preview_batch``: the real ingestion rolled back) is shown per file and company.
 2. ``upload_apply`` (POST): the stored files are parsed again (deterministic) and each is applied with
-   ``apply_batch`` like a batch from program ``file_import``, recorded with ``record_batch`` (a ``Batch``
-   row and its event) plus a ``panel_upload`` event naming who uploaded it. Files naming companies the
+   ``sync.recording.apply_and_record`` like a batch from program ``file_import`` (a ``Batch`` row and its
+   event), plus a ``panel_upload`` event naming who uploaded it. Files naming companies the
    office does not have are applied to them only when their "create" box is ticked (ticked by default
    when the office creates companies from synchronisation). The stored files are deleted afterwards;
    an upload can be applied once (an advisory lock serialises double submissions).
@@ -34,14 +34,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clients import bulk
 from clients.models import Company
 from offices.accounts.models import OfficeSettings
-from sync.events import record_batch
 from sync.importers import ExchangeFileError, ImportResult, default_limits, detect_and_parse, iter_zip_members
-from sync.ingest import apply_batch
-from sync.models import Batch, Event, EventLevel, new_batch_id
+from sync.models import Batch
 from sync.preview import BatchPreview, preview_batch
+from sync.recording import apply_and_record, record_panel_upload
 
 UPLOAD_DIR = "panel-uploads"
 MAX_FILES = 50
@@ -268,26 +266,8 @@ def _apply_file(request, name: str, content: bytes, *, create: bool) -> tuple[st
         if not batch.companies and not batch.payers:
             return name, None, _("Not applied: the office has no company with NIP %(nips)s.") % {
                 "nips": ", ".join(unknown)}
-    with transaction.atomic():
-        created = 0
-        if unknown and create:  # also when the office turned automatic creation off: the user ticked it
-            locked = bulk.lock_companies(unknown, create_with_program=batch.program)
-            created = sum(1 for _id, was_created in locked.values() if was_created)
-        public_id = new_batch_id()
-        outcome = apply_batch(batch, None, batch_ref=public_id)
-        for _i in range(created):  # apply_batch found them existing: count them as created, as an agent's would be
-            bucket = "updated" if outcome.companies["updated"] else "unchanged"
-            if outcome.companies[bucket]:
-                outcome.companies[bucket] -= 1
-                outcome.companies["created"] += 1
-        record = record_batch(agent=None, program=batch.program, program_version=batch.program_version,
-                              result_json=outcome.as_json(), source=Batch.Source.FILE, public_id=public_id,
-                              duration_ms=int((time.monotonic() - started) * 1000), body_bytes=len(content))
-        Event.objects.create(at=record.received_at, source=Event.Source.PORTAL, level=EventLevel.INFO,
-                             code="panel_upload", program=batch.program, batch=record,
-                             nip=nips[0] if len(nips) == 1 else "",
-                             message=_("%(user)s imported %(file)s in the panel (%(variant)s).") % {
-                                 "user": request.user.email, "file": name, "variant": result.variant},
-                             details={"file": name, "user_id": request.user.pk, "via": "panel",
-                                      "variant": result.variant, "skipped_unknown": [] if create else unknown})
+    record = apply_and_record(batch, None, source=Batch.Source.FILE, started=started, body_bytes=len(content),
+                              create_nips=unknown if create else ())
+    record_panel_upload(record, user=request.user, file_name=name, variant=result.variant, nips=nips,
+                        skipped_unknown=[] if create else unknown)
     return name, record, ""

@@ -31,19 +31,18 @@ from sync.api.authentication import AgentRateThrottle, AgentTokenAuthentication,
 from sync.api.bodies import declared_length, parse_json, read_body, require_json_content_type
 from sync.api.exceptions import api_exception_handler
 from sync.api.problems import JSON_CONTENT_TYPE, ProblemError, json_response, problem
-from sync.batch import Batch as BatchData
 from sync.batch import BatchResult, FieldError
 from sync.events import (
     PayloadInvalidError,
     client_ip,
     parse_error_report,
     parse_events,
-    record_batch,
     record_error_report,
     record_events,
 )
-from sync.models import Batch, new_batch_id
+from sync.models import Batch
 from sync.parsing import RequestInvalidError, gc_paused, parse_batch
+from sync.recording import apply_and_record
 
 COMPANIES_PAGE_SIZE = 500
 COMPANIES_MAX_PAGE_SIZE = 1000
@@ -212,21 +211,6 @@ class CompaniesView(AgentAPIView):
 
 
 # --- POST batches --------------------------------------------------------------------------------
-
-def apply_and_record(batch: BatchData, agent, *, source: str, started: float, body_bytes: int, claimed=None) -> Batch:
-    """Apply a validated batch, store it with its response, complete the idempotency claim."""
-    from sync.ingest import apply_batch
-
-    public_id = new_batch_id()
-    result = apply_batch(batch, agent, batch_ref=public_id)
-    with transaction.atomic():
-        record = record_batch(agent=agent, program=batch.program, program_version=batch.program_version,
-                              result_json=result.as_json(), source=source, public_id=public_id,
-                              duration_ms=int((time.monotonic() - started) * 1000), body_bytes=body_bytes)
-        if claimed is not None:
-            idempotency.complete(claimed, 200, record.response, batch=record)
-    return record
-
 
 @schema.batches_schema
 class BatchesView(AgentAPIView):
