@@ -245,3 +245,13 @@ def test_retention_in_another_office_leaves_this_office_alone(cast):
     with schema_context(cast.office_a.schema_name):
         assert Company.objects.filter(nip__in=[NIP_X, NIP_Y]).count() == 2
         assert Person.objects.filter(pesel=PESEL_CAROL).exists()
+
+
+def test_the_scrub_replaces_whole_numbers_only_and_any_letter_case(cast):
+    with schema_context(cast.office_a.schema_name):
+        agent, _token = create_agent("Scrub agent")
+        record_events([EventData(at=timezone.now(), level="info", code="note", message=(
+            f"PESEL {PESEL_BOB}; account 12{PESEL_BOB}34; BOB@EXAMPLE.COM; 50% of_it"))], agent=agent)
+        assert privacy.scrub_everywhere([PESEL_BOB, "bob@example.com", "50% of_it"]) >= 1
+        text = _every_text_value()
+        assert f"PESEL ***; account 12{PESEL_BOB}34; ***; ***" in text
