@@ -11,10 +11,10 @@ Rules:
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
 from django.http import Http404
 
 from clients.models import Company, CompanyPerson, Figure, Person, PersonRole
+from clients.vocabulary import STATEMENT_PREFIX
 
 
 @dataclass(frozen=True)
@@ -84,19 +84,12 @@ def access_figure(user, company_id, figure_id) -> Figure:
         figure_id = int(figure_id)
     except (TypeError, ValueError):
         raise Http404 from None
-    figure = (Figure.objects.filter(pk=figure_id, company=company).exclude(kind__startswith="statement:")
+    figure = (Figure.objects.filter(pk=figure_id, company=company).exclude(kind__startswith=STATEMENT_PREFIX)
               .first())
     if figure is None:
         raise Http404
     figure.company = company
     return figure
-
-
-def client_companies(user) -> QuerySet[Company]:
-    """The companies of a client login (any role)."""
-    if not is_client(user):
-        return Company.objects.none()
-    return Company.objects.filter(memberships__person__user=user)
 
 
 def mask_pesel(value: str | None) -> str:

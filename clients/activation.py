@@ -6,14 +6,14 @@ once and expires after ``PASSWORD_RESET_TIMEOUT``; an expired or used one shows 
 """
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clients.models import Person
-from clients.services import link_login
 from offices.accounts.activation import activation_url
 from offices.accounts.models import Role, User
 from offices.accounts.services import create_login
+from offices.tenancy import current_office
 
 
 @transaction.atomic
@@ -40,6 +40,12 @@ def ensure_client_login(person: Person) -> User:
     return user
 
 
+def link_login(person, user) -> None:
+    """Give a person a client login (an invitation's activation or a bookkeeper links an existing one)."""
+    type(person).objects.filter(pk=person.pk).update(user=user)
+    person.user = user
+
+
 def invite_person(person: Person) -> str:
     """The activation link of the person's client login (created when missing), on the office's host.
 
@@ -48,13 +54,3 @@ def invite_person(person: Person) -> str:
     """
     user = ensure_client_login(person)
     return activation_url(current_office(), user)
-
-
-def current_office():
-    """The office of the current schema (a request's tenant, or the Office row behind ``schema_context``)."""
-    from offices.models import Office
-
-    tenant = connection.tenant
-    if isinstance(tenant, Office):
-        return tenant
-    return Office.objects.get(schema_name=connection.schema_name)

@@ -4,11 +4,9 @@ The web pages, the PDF and (later) the e-mail summary all build on these functio
 written once:
 
 - only *approved* revisions are ever read (a pending change leaves the old approved value visible);
-- one payment item per tax figure (``tax:<type>``) and one per ZUS payer and month (the ``zus:total``
-  figure, or the sum of the parts when no total was sent) — ZUS is paid in one transfer;
-- a negative amount is a refund/surplus and a zero amount is nothing to pay: neither is ever "to pay";
-- an item is paid when the client marked it paid for the amount it now has (``PaymentMark``); unpaid items
-  with something to pay are carried forward on the dashboard, overdue ones included, until marked;
+- the payment items and whether they are paid come from ``clients.unpaid`` (the one read model of what
+  is to pay; messaging and the panel read it too); unpaid items with something to pay are carried
+  forward on the dashboard, overdue ones included, until marked;
 - every function runs a fixed number of SQL queries, whatever the length of the company's history.
 """
 
@@ -19,237 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from clients.access import Membership, memberships_of
+from clients.models import Company, Figure, PersonRole, Revision, RevisionState, add_months
+from clients.names import statement_label
+from clients.unpaid import ZERO, PaymentItem, payment_items, period_label
+from clients.vocabulary import STATEMENT_PREFIX, ZUS_PREFIX, statement_kind
 
-from clients import payments
-from clients.access import Membership, mask_pesel, memberships_of
-from clients.models import (
-    Company,
-    CompanyPerson,
-    Figure,
-    PaymentMark,
-    PersonRole,
-    Revision,
-    RevisionState,
-    add_months,
-)
-
-ZERO = Decimal("0.00")
-
-TAX_NAMES = {
-    "VAT-7": _("VAT"),
-    "VAT-7K": _("VAT (quarterly)"),
-    "PIT-4": _("PIT-4 — tax withheld from salaries"),
-    "PIT-5": _("Income tax advance (PIT-5)"),
-    "PIT-5L": _("Income tax advance, linear (PIT-5L)"),
-    "PIT-28": _("Lump-sum tax (PIT-28)"),
-    "PIT-8A": _("PIT-8A — lump-sum tax withheld"),
-    "CIT": _("Corporate income tax advance (CIT)"),
-}
-ZUS_NAME = _("ZUS contributions")
-ZUS_PART_KINDS = ("zus:social", "zus:health", "zus:labour_fund", "zus:fgsp")
-STATEMENT_NAMES = {
-    "revenue": _("Revenue"),
-    "costs": _("Costs"),
-    "income": pgettext_lazy("statement", "Income"),
-    "vat_due": _("VAT due"),
-}
 STATEMENT_ORDER = ("revenue", "costs", "income")
-
-
-def period_label(period: date) -> str:
-    return f"{period.month:02d}.{period.year}"
-
-
-# --- Payment items -----------------------------------------------------------------------------
-
-
-@dataclass
-class PaymentItem:
-    """One transfer a client may have to make."""
-
-    company: Company
-    figure: Figure  # the anchor: the tax figure, the ZUS total, or the first ZUS part
-    period: date
-    group: str  # "tax" or "zus"
-    tax_type: str
-    payer_key: str
-    amount: Decimal
-    due_date: date | None
-    label: str  # the revision's label (declaration, correction, forecast…)
-    today: date
-    mark: PaymentMark | None = None
-    account: str | None = None
-    title: str = ""
-    qr_payload: str | None = None
-    recipient: str = ""
-
-    @property
-    def figure_id(self) -> int:
-        return self.figure.pk
-
-    @property
-    def name(self) -> str:
-        if self.group == "zus":
-            return str(ZUS_NAME)
-        return str(TAX_NAMES.get(self.tax_type, self.tax_type))
-
-    @property
-    def payer_label(self) -> str:
-        """Whose contributions (a payer other than the company itself); a PESEL always masked."""
-        if not self.payer_key:
-            return ""
-        return mask_pesel(self.payer_key) if len(self.payer_key) == 11 else self.payer_key
-
-    @property
-    def period_label(self) -> str:
-        if self.tax_type in payments.QUARTERLY_TAX_TYPES:
-            return payments.Period.parse(self.period).label(quarterly=True)
-        return period_label(self.period)
-
-    @property
-    def refund(self) -> bool:
-        return self.amount < 0
-
-    @property
-    def refund_amount(self) -> Decimal:
-        return -self.amount
-
-    @property
-    def payable(self) -> bool:
-        return self.amount > 0
-
-    @property
-    def paid(self) -> bool:
-        return self.mark is not None and self.mark.amount == self.amount
-
-    @property
-    def mark_outdated(self) -> bool:
-        """Marked paid for an amount the office has since changed."""
-        return self.mark is not None and self.mark.amount != self.amount
-
-    @property
-    def to_pay(self) -> bool:
-        return self.payable and not self.paid
-
-    @property
-    def days_left(self) -> int | None:
-        return None if self.due_date is None else (self.due_date - self.today).days
-
-    @property
-    def overdue(self) -> bool:
-        return self.to_pay and self.due_date is not None and self.due_date < self.today
-
-    @property
-    def days_overdue(self) -> int:
-        return -(self.days_left or 0)
-
-    @property
-    def forecast(self) -> bool:
-        return self.label == "forecast"
-
-    @property
-    def account_display(self) -> str:
-        return payments.format_account(self.account) if self.account else ""
-
-    @property
-    def title_lines(self) -> list[str]:
-        return payments.title_lines(self.title) if self.title else []
-
-    @property
-    def qr_svg(self) -> str:
-        return payments.payment_qr_svg(self.qr_payload, scale=3) if self.qr_payload else ""
-
-    @property
-    def qr_too_large(self) -> bool:
-        return self.to_pay and self.account is not None and self.amount > payments.QR_MAX_AMOUNT
-
-
-def _tax_identifier(company: Company) -> dict | None:
-    """Who the tax transfers are for: ``{"nip": …}`` (the company's NIP), else ``{"pesel": …}``.
-
-    A company's NIP is normally valid (agents and the panel validate it). When it is not, taxes of a sole
-    trader without a NIP go to the PESEL micro-account, so the owner's PESEL is used (one query, only then);
-    None when there is neither: the client is asked to contact the office.
-    """
-    try:
-        return {"nip": payments.validate_nip(company.nip)}
-    except ValueError:
-        pass
-    pesel = (CompanyPerson.objects.filter(company=company, role=PersonRole.OWNER, person__pesel__isnull=False)
-             .order_by("pk").values_list("person__pesel", flat=True).first())
-    try:
-        return {"pesel": payments.validate_pesel(pesel)} if pesel else None
-    except ValueError:
-        return None
-
-
-def _fill_paying(item: PaymentItem, identifier: dict | None) -> None:
-    """Account, exact title and QR payload of an item (none of them when there is nothing to pay to)."""
-    if item.group == "zus":
-        item.title = payments.zus_transfer_title(item.period)
-        item.recipient = payments.ZUS_RECIPIENT_NAME
-        account = item.company.zus_account
-        try:
-            item.account = payments.normalize_account(account) if account else None
-        except ValueError:
-            item.account = None
-        qr_title = item.title
-    else:
-        item.recipient = payments.TAX_RECIPIENT_NAME
-        if identifier is None:
-            return
-        item.account = payments.tax_microaccount(**identifier)
-        item.title = payments.tax_transfer_title(item.tax_type, item.period, **identifier)
-        qr_title = payments.tax_qr_title(item.tax_type, item.period)
-    if item.account and item.payable and payments.qr_amount_fits(item.amount):
-        item.qr_payload = payments.payment_qr_payload(account=item.account, amount=item.amount,
-                                                      name=item.recipient, title=qr_title)
-
-
-def build_items(company: Company, revisions, marks: dict[int, PaymentMark], today: date,
-                identifier: dict | None = None) -> list[PaymentItem]:
-    """Payment items from approved tax and ZUS revisions (each carrying its ``figure``) of one company."""
-    identifier = _tax_identifier(company) if identifier is None else identifier
-    items: list[PaymentItem] = []
-    zus: dict[tuple[date, str], dict[str, Revision]] = defaultdict(dict)
-    for revision in revisions:
-        figure = revision.figure
-        if figure.kind.startswith("tax:"):
-            items.append(PaymentItem(company, figure, figure.period, "tax", figure.kind[4:], "", revision.amount,
-                                     revision.due_date, revision.label, today, marks.get(figure.pk)))
-        elif figure.kind.startswith("zus:"):
-            zus[(figure.period, figure.payer_key)][figure.kind] = revision
-    for (period, payer_key), parts in zus.items():
-        total = parts.get("zus:total")
-        if total is not None:
-            anchor, amount = total, total.amount
-        else:
-            present = [parts[kind] for kind in ZUS_PART_KINDS if kind in parts]
-            if not present:
-                continue
-            anchor, amount = present[0], sum((r.amount for r in present), ZERO)
-        items.append(PaymentItem(company, anchor.figure, period, "zus", "", payer_key, amount, anchor.due_date,
-                                 anchor.label, today, marks.get(anchor.figure.pk)))
-    for item in items:
-        _fill_paying(item, identifier)
-    items.sort(key=lambda i: (i.due_date or date.max, i.period, i.group != "zus", i.tax_type, i.payer_key))
-    return items
-
-
-def _approved(company_ids, **filters):
-    return (Revision.objects.filter(state=RevisionState.APPROVED, figure__company_id__in=company_ids, **filters)
-            .select_related("figure"))
-
-
-def _payable(queryset):
-    return queryset.exclude(figure__kind__startswith="statement:")
-
-
-def _marks(company_ids, **filters) -> dict[int, PaymentMark]:
-    return {mark.figure_id: mark for mark in
-            PaymentMark.objects.filter(figure__company_id__in=company_ids, **filters)}
 
 
 # --- Dashboard -------------------------------------------------------------------------------------
@@ -321,17 +95,14 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
     ``waiting_for`` lists the previous month when the office has not approved anything for it yet.
     """
     memberships = memberships_of(user)
-    financial = [m for m in memberships if m.financial]
-    ids = [m.company.pk for m in financial]
-    by_company: dict[int, list[Revision]] = defaultdict(list)
-    marks: dict[int, PaymentMark] = {}
+    financial = [m.company for m in memberships if m.financial]
+    by_company: dict[int, list[PaymentItem]] = defaultdict(list)
     previous_month = add_months(date(today.year, today.month, 1), -1)
     with_previous: set[int] = set()
-    if ids:
-        for revision in _payable(_approved(ids)).order_by("figure__period", "figure__kind", "figure__payer_key"):
-            by_company[revision.figure.company_id].append(revision)
-        marks = _marks(ids)
-        with_previous = set(Figure.objects.filter(company_id__in=ids, period=previous_month,
+    if financial:
+        for item in payment_items(financial, today):
+            by_company[item.company.pk].append(item)
+        with_previous = set(Figure.objects.filter(company__in=financial, period=previous_month,
                                                   revisions__state=RevisionState.APPROVED)
                             .values_list("company_id", flat=True).distinct())
     dashboards = []
@@ -341,7 +112,7 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
         if not membership.financial:
             continue
         company = membership.company
-        items = build_items(company, by_company.get(company.pk, []), marks, today)
+        items = by_company.get(company.pk, [])
         board.latest_period = max((item.period for item in items), default=None)
         shown = [item for item in items if item.period == board.latest_period or (
             item.to_pay and item.due_date is not None and item.due_date >= today)]
@@ -362,15 +133,11 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
 
 def item_for_figure(figure: Figure, today: date) -> PaymentItem | None:
     """The payment item a figure belongs to (a ZUS part resolves to its payer's month item). 2 queries."""
-    company = figure.company
-    filters = {"figure__period": figure.period}
-    if figure.kind.startswith("zus:"):
-        filters.update(figure__kind__startswith="zus:", figure__payer_key=figure.payer_key)
-    else:
-        filters.update(figure_id=figure.pk)
-    revisions = list(_approved([company.pk], **filters))
-    items = build_items(company, revisions, _marks([company.pk], figure__period=figure.period), today)
-    return next(iter(items), None)
+    zus = figure.kind.startswith(ZUS_PREFIX)
+    for item in payment_items(figure.company, today, period=figure.period):
+        if item.figure_id == figure.pk or (zus and item.group == "zus" and item.payer_key == figure.payer_key):
+            return item
+    return None
 
 
 # --- Month page, history -----------------------------------------------------------------------------
@@ -416,33 +183,35 @@ class MonthView:
         return sum((item.amount for item in self.items if item.payable), ZERO)
 
 
-def statement_label(name: str) -> str:
-    if name in STATEMENT_NAMES:
-        return str(STATEMENT_NAMES[name])
-    return name.replace("_", " ").strip().capitalize()
+def _statements_of_year(company: Company, year: int) -> list[Revision]:
+    return list(Revision.objects.filter(
+        state=RevisionState.APPROVED, figure__company=company, figure__kind__startswith=STATEMENT_PREFIX,
+        figure__period__gte=date(year, 1, 1), figure__period__lt=date(year + 1, 1, 1)).select_related("figure"))
+
+
+def _chart(revisions: list[Revision], year: int) -> list[ChartMonth]:
+    chart: dict[date, dict[str, Decimal]] = defaultdict(dict)
+    for revision in revisions:
+        if revision.figure.kind in (statement_kind("revenue"), statement_kind("costs")):
+            chart[revision.figure.period][revision.figure.kind[10:]] = revision.amount
+    return [ChartMonth(month, chart[month].get("revenue"), chart[month].get("costs"))
+            for month in (date(year, m, 1) for m in range(1, 13))]
+
+
+def year_chart(company: Company, year: int) -> list[ChartMonth]:
+    """Revenue and costs of each month of ``year`` (approved statements). 1 query."""
+    return _chart(_statements_of_year(company, year), year)
 
 
 def month_view(company: Company, period: date, today: date) -> MonthView:
-    """Everything of one approved month: items, statements and the year's revenue and costs. 2 queries."""
-    first = date(period.year, 1, 1)
-    revisions = list(_approved([company.pk], figure__period__gte=first, figure__period__lt=date(period.year + 1, 1, 1))
-                     .order_by("figure__kind", "figure__payer_key"))
-    of_month = [r for r in revisions if r.figure.period == period]
-    payable = [r for r in of_month if not r.figure.kind.startswith("statement:")]
-    marks = _marks([company.pk], figure__period=period) if payable else {}
-    items = build_items(company, payable, marks, today)
-    statement_amounts = {r.figure.kind.partition(":")[2]: r.amount for r in of_month
-                         if r.figure.kind.startswith("statement:")}
+    """Everything of one approved month: items, statements and the year's revenue and costs. 3 queries."""
+    revisions = _statements_of_year(company, period.year)
+    statement_amounts = {r.figure.kind.partition(":")[2]: r.amount for r in revisions if r.figure.period == period}
     names = [n for n in STATEMENT_ORDER if n in statement_amounts] + sorted(
         n for n in statement_amounts if n not in STATEMENT_ORDER)
     statements = [StatementLine(n, statement_label(n), statement_amounts[n]) for n in names]
-    chart: dict[date, dict[str, Decimal]] = defaultdict(dict)
-    for revision in revisions:
-        if revision.figure.kind in ("statement:revenue", "statement:costs"):
-            chart[revision.figure.period][revision.figure.kind[10:]] = revision.amount
-    year = [ChartMonth(month, chart[month].get("revenue"), chart[month].get("costs"))
-            for month in (date(period.year, m, 1) for m in range(1, 13))]
-    return MonthView(company, period, today, items, statements, year)
+    items = payment_items(company, today, period=period)
+    return MonthView(company, period, today, items, statements, _chart(revisions, period.year))
 
 
 @dataclass(frozen=True)
@@ -461,8 +230,7 @@ class HistoryMonth:
 
 def history_for(company: Company, today: date) -> list[HistoryMonth]:
     """Every month with approved data, newest first, with what it asks to pay and what is paid. 3 queries."""
-    revisions = list(_payable(_approved([company.pk])))
-    items = build_items(company, revisions, _marks([company.pk]) if revisions else {}, today)
+    items = payment_items(company, today)
     periods = set(Figure.objects.filter(company=company, revisions__state=RevisionState.APPROVED)
                   .values_list("period", flat=True).distinct())
     months = []

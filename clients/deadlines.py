@@ -1,4 +1,4 @@
-"""Payment deadlines (GLOSSARY.md, "Payment deadlines").
+"""Payment deadlines (docs/glossary.md, "Payment deadlines").
 
 For the month M, paid in M+1:
 

@@ -13,6 +13,9 @@ from datetime import date
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 from clients.models import Company, Revision, RevisionState, format_period
 
@@ -63,10 +66,6 @@ def to_csv(rows: Iterable[tuple]) -> Iterator[str]:
 
 def to_xlsx(rows: Iterable[tuple]) -> bytes:
     """An XLSX workbook (write-only mode: constant memory per row), amounts as numbers with two decimals."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("approved"))
     bold = Font(bold=True)

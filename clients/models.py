@@ -17,41 +17,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-# The programs an agent may post from; mirrors ``sync.batch.PROGRAM_CODES`` (a test keeps them equal),
-# defined here because ``clients`` never imports ``sync``.
-PROGRAM_CODES = (
-    "optima", "symfonia", "platnik", "insert_gt", "insert_nexo", "raks", "ramzes", "wapro", "finka",
-    "reset2", "kpr", "fakt", "enova365", "buchalter", "skp", "mala_ksiegowosc", "ognik", "pcbiznes",
-    "file_import", "other",
-)
-PROGRAM_NAMES = {
-    "optima": "Comarch ERP Optima", "symfonia": "Symfonia", "platnik": "Płatnik", "insert_gt": "InsERT GT",
-    "insert_nexo": "InsERT nexo", "raks": "Raks", "ramzes": "Ramzes", "wapro": "WAPRO", "finka": "Finka",
-    "reset2": "Reset2", "kpr": "KPR", "fakt": "Fakt", "enova365": "enova365", "buchalter": "Buchalter",
-    "skp": "SKP", "mala_ksiegowosc": "Mała Księgowość", "ognik": "Ognik", "pcbiznes": "PC Biznes",
-    "file_import": _("file import"), "other": _("other program"),
-}
-PROGRAM_CHOICES = [(code, PROGRAM_NAMES[code]) for code in PROGRAM_CODES]
+from clients.names import program_choices
+from clients.vocabulary import MAX_KIND_LENGTH
+
 #: Revision.source of a value a bookkeeper typed in.
 MANUAL_SOURCE = "manual"
-
-TAX_TYPES = ("VAT-7", "VAT-7K", "PIT-4", "PIT-5", "PIT-5L", "PIT-28", "PIT-8A", "CIT")
-ZUS_PARTS = ("social", "health", "labour_fund", "fgsp", "total")
-STATEMENT_PARTS = ("revenue", "costs", "income")
-#: Figure.kind is "tax:<type>", "zus:<part>" or "statement:<name>"; statement names come from agents.
-MAX_KIND_LENGTH = 80
-
-
-def tax_kind(tax_type: str) -> str:
-    return f"tax:{tax_type}"
-
-
-def zus_kind(part: str) -> str:
-    return f"zus:{part}"
-
-
-def statement_kind(name: str) -> str:
-    return f"statement:{name}"
 
 
 def parse_period(value: str) -> date:
@@ -106,13 +76,13 @@ class Company(models.Model):
     zus_payer = models.CharField(_("ZUS payer"), max_length=20, choices=ZusPayerKind.choices, blank=True)
     zus_account = models.CharField(_("ZUS account (NRS)"), max_length=26, blank=True)
     # Which program feeds each kind of data; NULL = "do not update".
-    source_basic_data = models.CharField(_("basic data from"), max_length=20, choices=PROGRAM_CHOICES, null=True,
+    source_basic_data = models.CharField(_("basic data from"), max_length=20, choices=program_choices, null=True,
                                          blank=True)
-    source_zus = models.CharField(_("ZUS from"), max_length=20, choices=PROGRAM_CHOICES, null=True, blank=True)
-    source_taxes = models.CharField(_("taxes from"), max_length=20, choices=PROGRAM_CHOICES, null=True, blank=True)
-    source_statements = models.CharField(_("statements from"), max_length=20, choices=PROGRAM_CHOICES, null=True,
+    source_zus = models.CharField(_("ZUS from"), max_length=20, choices=program_choices, null=True, blank=True)
+    source_taxes = models.CharField(_("taxes from"), max_length=20, choices=program_choices, null=True, blank=True)
+    source_statements = models.CharField(_("statements from"), max_length=20, choices=program_choices, null=True,
                                          blank=True)
-    basic_data_program = models.CharField(_("basic data came from"), max_length=20, choices=PROGRAM_CHOICES,
+    basic_data_program = models.CharField(_("basic data came from"), max_length=20, choices=program_choices,
                                           blank=True)
     enabled = models.BooleanField(_("synchronised"), default=True,
                                   help_text=_("Switched off, agents no longer update this company."))
@@ -273,12 +243,6 @@ class Revision(models.Model):
     def __str__(self):
         return f"{self.figure} = {self.amount} ({self.state})"
 
-    @property
-    def approver_name(self) -> str:
-        if self.approved_by_id:
-            return str(self.approved_by)
-        return self.approved_by_agent_name
-
 
 class ApprovalLog(models.Model):
     """Audit trail of approvals and releases, shown in the panel: who, when, what."""
@@ -309,7 +273,8 @@ class ApprovalLog(models.Model):
 
 
 class SummaryRequest(models.Model):
-    """A request to send a company's summary for a period; a later issue sends them."""
+    """A request to send a company's summary for a period (``clients.summaries.queue_summary``); the outbox marks
+    it sent when the summary's message goes out."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="summary_requests")
     period = models.DateField()

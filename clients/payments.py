@@ -1,7 +1,7 @@
 """How a client pays: accounts, transfer titles and payment QR codes.
 
 Pure functions, no models and no database: views, PDFs, e-mails and SMS all
-call these so the paying rules are written once (GLOSSARY.md, "Paying").
+call these so the paying rules are written once (docs/glossary.md, "Paying").
 
 Sources (checked while writing; keep them in mind when changing a rule):
 
@@ -9,7 +9,7 @@ Sources (checked while writing; keep them in mind when changing a rule):
   identifier padded to 12 digits; Y = 1 for PESEL (PESEL + "0"), Y = 2 for NIP
   (NIP + "00"); LK are the IBAN mod-97 check digits. Official generator:
   podatki.gov.pl "Generator mikrorachunku podatkowego"; independent public test
-  vector NIP 7831916366 -> 56101000712222783191636600 (shared/data/README.md).
+  vector NIP 7831916366 -> 56101000712222783191636600 (docs/glossary.md).
 - Tax transfer title: the format of the *polecenie przelewu na rachunek
   organu podatkowego* carried in the 4 x 35 characters of a domestic transfer's
   title (KIR Elixir; forms by the Minister of Finance's regulation of
@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+import segno
 from django.utils.translation import gettext as _
 from stdnum import iban
 from stdnum.exceptions import ValidationError as StdnumError
@@ -186,7 +187,6 @@ FORM_SYMBOLS = {
     "PIT-8A": "PIT-8AR",
     "CIT": "CIT-8",
 }
-TAX_TYPES = tuple(FORM_SYMBOLS)
 #: Tax types whose period is always a quarter.
 QUARTERLY_TAX_TYPES = frozenset({"VAT-7K"})
 #: Short words for the free-text part of the title.
@@ -359,8 +359,6 @@ def payment_qr_payload(*, account: str, amount: Decimal | int | str, name: str, 
 
 def payment_qr_code(payload: str):
     """The segno QR code of a payload: byte mode in UTF-8 (as ZBP asks), error correction level M."""
-    import segno
-
     # Without mode="byte" segno could pick Kanji or ISO-8859-1 for some texts; banks expect UTF-8 bytes.
     return segno.make_qr(payload, error="m", mode="byte", encoding="utf-8")
 

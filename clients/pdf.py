@@ -13,11 +13,11 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from clients.activation import current_office
 from clients.charts import revenue_costs_svg
 from clients.dashboard import month_view
 from clients.models import Company
 from offices.accounts.models import OfficeSettings
+from offices.tenancy import current_office
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 
@@ -55,8 +55,9 @@ def month_pdf_html(company: Company, period: date, *, today: date | None = None,
 
 def render_month_pdf(company: Company, period: date, *, today: date | None = None, office=None) -> bytes:
     """The month's summary as PDF bytes (call inside the office's schema, in the language to print in)."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    # Imported here: WeasyPrint loads Pango and cairo (about a second), paid only by processes that make PDFs.
+    from weasyprint import HTML  # noqa: PLC0415
+    from weasyprint.urls import URLFetcher  # noqa: PLC0415
 
     html = month_pdf_html(company, period, today=today, office=office)
     fetcher = URLFetcher(allowed_protocols={"data", "file"}, timeout=1)

@@ -25,7 +25,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.activation import current_office
 from clients.messaging.models import Message, Suppression
 from clients.models import (
     ApprovalLog,
@@ -40,6 +39,7 @@ from clients.models import (
 )
 from offices.accounts.models import AuditAction
 from offices.accounts.services import record_audit
+from offices.tenancy import current_office
 
 #: What replaces a personal value inside free text (event details, batch responses, other messages).
 REDACTED = "***"

@@ -14,7 +14,6 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Query
 from django.db.models.functions import Lower
 
 from clients.models import (
-    PROGRAM_CODES,
     ApprovalLog,
     BasicDataConflict,
     Company,
@@ -24,11 +23,9 @@ from clients.models import (
     Revision,
     RevisionState,
 )
+from clients.names import figure_name
+from clients.vocabulary import FIGURE_DATA_KINDS, KIND_PREFIX, PROGRAM_CODES, ZUS_PARTS, zus_kind
 
-DATA_KINDS = ("basic_data", "zus", "taxes", "statements")
-FIGURE_KINDS = ("zus", "taxes", "statements")
-#: Figure.kind prefix of each data kind.
-KIND_PREFIX = {"zus": "zus:", "taxes": "tax:", "statements": "statement:"}
 SORTS = {
     "name": (Lower("name").asc(), "nip"),
     "-name": (Lower("name").desc(), "-nip"),
@@ -139,16 +136,15 @@ def company_months(company: Company) -> list[MonthRow]:
             .annotate(figures=Count("id", distinct=True),
                       pending=Count("revisions", filter=Q(revisions__state=RevisionState.PENDING)),
                       manual=Count("id", filter=Q(manual=True), distinct=True),
-                      zus=Count("id", filter=Q(kind__startswith="zus:"), distinct=True),
-                      taxes=Count("id", filter=Q(kind__startswith="tax:"), distinct=True),
-                      statements=Count("id", filter=Q(kind__startswith="statement:"), distinct=True),
+                      **{kind: Count("id", filter=Q(kind__startswith=KIND_PREFIX[kind]), distinct=True)
+                         for kind in FIGURE_DATA_KINDS},
                       **{f"pending_{kind}": Count("revisions", filter=Q(revisions__state=RevisionState.PENDING,
                                                                         kind__startswith=KIND_PREFIX[kind]))
-                         for kind in FIGURE_KINDS})
+                         for kind in FIGURE_DATA_KINDS})
             .order_by("-period"))
     return [MonthRow(row["period"], row["figures"], row["pending"], row["manual"],
-                     frozenset(kind for kind in FIGURE_KINDS if row[kind]),
-                     frozenset(kind for kind in FIGURE_KINDS if row[f"pending_{kind}"])) for row in rows]
+                     frozenset(kind for kind in FIGURE_DATA_KINDS if row[kind]),
+                     frozenset(kind for kind in FIGURE_DATA_KINDS if row[f"pending_{kind}"])) for row in rows]
 
 
 def month_grid(months: list[MonthRow]) -> list[tuple[int, list[tuple[int, MonthRow | None]]]]:
@@ -168,7 +164,7 @@ class ReviewRow:
 
     @property
     def name(self) -> str:
-        return self.figure.kind.split(":", 1)[1]
+        return figure_name(self.figure.kind)
 
     @property
     def changed(self) -> bool:
@@ -195,8 +191,8 @@ def month_rows(company: Company, period: date, data_kind: str) -> list[ReviewRow
         by_state = {revision.state: revision for revision in figure.live_revisions}
         rows.append(ReviewRow(figure, by_state.get(RevisionState.APPROVED), by_state.get(RevisionState.PENDING)))
     if data_kind == "zus":
-        order = {"social": 0, "health": 1, "labour_fund": 2, "fgsp": 3, "total": 4}
-        rows.sort(key=lambda row: (row.figure.payer_key, order.get(row.name, 9), row.name))
+        order = {zus_kind(part): position for position, part in enumerate(ZUS_PARTS)}
+        rows.sort(key=lambda row: (row.figure.payer_key, order.get(row.figure.kind, len(order)), row.figure.kind))
     return rows
 
 

@@ -21,8 +21,7 @@ from django.utils.translation import gettext as _
 from clients.approval import lock_company
 from clients.models import ApprovalRule, Revision, RevisionState
 from clients.publishing import Approver, publish
-
-KIND_PREFIX = {"zus": "zus:", "taxes": "tax:", "statements": "statement:"}
+from clients.vocabulary import KIND_PREFIX
 
 
 def approval_rules() -> dict[str, ApprovalRule]:

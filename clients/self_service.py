@@ -11,8 +11,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.dashboard import PaymentItem
 from clients.models import Company, PaymentMark, Person
+from clients.unpaid import PaymentItem
 from clients.validators import normalize_phone
 
 

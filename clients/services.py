@@ -134,9 +134,3 @@ def release_manual(figure: Figure, *, by) -> bool:
         ApprovalLog.objects.create(company_id=figure.company_id, period=figure.period, user=by,
                                    action=ApprovalLog.Action.RELEASE)
     return released
-
-
-def link_login(person, user) -> None:
-    """Give a person a client login (an invitation's activation or a bookkeeper links an existing one)."""
-    type(person).objects.filter(pk=person.pk).update(user=user)
-    person.user = user

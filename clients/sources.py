@@ -13,9 +13,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from clients.approval import lock_company
-from clients.models import PROGRAM_CODES, Company, CompanyChange
+from clients.models import Company, CompanyChange
+from clients.vocabulary import DATA_KINDS, PROGRAM_CODES
 
-SOURCE_KINDS = ("basic_data", "zus", "taxes", "statements")
 #: Basic-data fields the office may edit (and a sync may bring a different value of: clients.conflicts).
 BASIC_FIELDS = ("name", "regon", "street", "postal_code", "city", "country", "email", "phone", "vat", "income_tax",
                 "zus_payer")
@@ -33,7 +33,7 @@ def set_sources(company: Company, sources: dict[str, str | None], *, by) -> bool
     """Set the program of some data kinds (``{"zus": "platnik", "taxes": None}``; None = do not update)."""
     changes = {}
     for kind, program in sources.items():
-        if kind not in SOURCE_KINDS:
+        if kind not in DATA_KINDS:
             raise ValidationError(_("Unknown kind of data."), code="unknown_kind")
         program = _check_program(program)
         if getattr(company, f"source_{kind}") != program:
@@ -56,7 +56,7 @@ def set_source_for_all(kind: str, program: str | None, *, by, companies=None) ->
 
     Set-based: one UPDATE and one bulk insert of audit rows, whatever the number of companies.
     """
-    if kind not in SOURCE_KINDS:
+    if kind not in DATA_KINDS:
         raise ValidationError(_("Unknown kind of data."), code="unknown_kind")
     program = _check_program(program)
     column = f"source_{kind}"

@@ -4,6 +4,7 @@ from datetime import date
 
 from django.db import connection, transaction
 
+from clients.messaging.services import queue_summary_messages
 from clients.models import Company, SummaryRequest
 
 
@@ -16,8 +17,6 @@ def queue_summary(company: Company, period: date) -> bool:
     keys hold the approved revisions, and there is at most one outstanding ``SummaryRequest`` per
     company and period (a partial unique index), so a retried batch or a double click queues nothing new.
     """
-    from clients.messaging.services import queue_summary_messages
-
     table = SummaryRequest._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

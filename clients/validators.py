@@ -88,18 +88,3 @@ def normalize_phone(value, region: str = DEFAULT_PHONE_REGION) -> str:
         raise error
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
-
-def is_valid_nip(value) -> bool:
-    try:
-        normalize_nip(value)
-    except ValidationError:
-        return False
-    return True
-
-
-def is_valid_pesel(value) -> bool:
-    try:
-        normalize_pesel(value)
-    except ValidationError:
-        return False
-    return True

@@ -62,7 +62,7 @@ def company(request, company_id):
     months = read.history_for(company, today)
     chart = None
     if months:
-        year = read.month_view(company, months[0].period, today).year
+        year = read.year_chart(company, months[0].period.year)
         chart = revenue_costs_svg(year, year=months[0].period.year)
     return render(request, "clients/company.html", {"company": company, "months": months, "chart": chart})
 

@@ -18,9 +18,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from stdnum.pl import pesel as stdnum_pesel
 
+from clients.activation import link_login
 from clients.approval import approve_company
 from clients.models import Company, Person, add_months, format_period
-from clients.services import link_login
+from clients.vocabulary import tax_kind
 from offices.accounts.models import Role, User
 from offices.accounts.services import create_login
 from offices.models import Office
@@ -153,7 +154,7 @@ def _seed_data(owner) -> None:
     # A correction of an approved figure: clients keep seeing the old value until it is approved.
     first = companies[0]
     corrected = months[-2]
-    vat = first.figures.get(period=corrected, kind="tax:VAT-7").revisions.get(state="approved")
+    vat = first.figures.get(period=corrected, kind=tax_kind("VAT-7")).revisions.get(state="approved")
     apply_batch(Batch(program="optima", companies=(CompanyData(index=0, nip=first.nip, taxes=(
         TaxEntry(0, format_period(corrected), "VAT-7", vat.amount + Decimal("312.00"), label="correction"),)),)),
         agent, batch_ref="demo-2")

@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from offices.forms import OfficeSignupForm
-from offices.provisioning import create_office, office_url
+from offices.provisioning import create_office
+from offices.tenancy import office_url
 
 SIGNUPS_PER_IP_PER_HOUR = 5
 

@@ -3,7 +3,7 @@
 import os
 
 from celery.signals import task_postrun, task_prerun
-from tenant_schemas_celery.app import CeleryApp
+from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
 
 from portal.logging import current_office
 
@@ -16,8 +16,6 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 def _log_office_of_task(task=None, **kwargs):
-    from tenant_schemas_celery.app import get_schema_name_from_task
-
     task._office_log_token = current_office.set(get_schema_name_from_task(task, {}) or "public")
 
 

@@ -14,21 +14,20 @@ import subprocess
 import sys
 import time
 
+import django
+from django.conf import settings
+from django.core.management import call_command, execute_from_command_line
+
 STOP_TIMEOUT_SECONDS = 20
 
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
-
     django.setup()
 
 
 def _prepare(verbosity: int) -> None:
-    from django.conf import settings
-    from django.core.management import call_command
-
-    from offices.demo import seed_demo_office
+    from offices.demo import seed_demo_office  # noqa: PLC0415 - imports models: only after django.setup()
 
     call_command("migrate_offices", verbosity=verbosity)
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -40,8 +39,6 @@ def _prepare(verbosity: int) -> None:
 
 
 def _children(bind: str, web_workers: int, worker_concurrency: int, with_worker: bool) -> list[subprocess.Popen]:
-    from django.conf import settings
-
     python = sys.executable
     processes = [
         subprocess.Popen([
@@ -73,10 +70,9 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 
 
 def _print_banner(bind: str) -> None:
-    from django.conf import settings
-
-    from offices.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG
-    from offices.provisioning import office_url
+    # Both import models: only after django.setup().
+    from offices.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG  # noqa: PLC0415
+    from offices.tenancy import office_url  # noqa: PLC0415
 
     port = bind.rsplit(":", 1)[-1]
     public = f"{settings.PUBLIC_URL_SCHEME}://{settings.BASE_DOMAIN}:{port}/"
@@ -134,8 +130,6 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "run":
         return run(argv[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(["biurko", *argv])
     return 0
 

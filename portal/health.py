@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
+from portal.celery import app
+
 logger = logging.getLogger(__name__)
 BROKER_TIMEOUT_SECONDS = 2
 
@@ -24,8 +26,6 @@ def check_database() -> str | None:
 
 
 def check_broker() -> str | None:
-    from portal.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)

@@ -225,6 +225,19 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN")
 # Only tests and staging point this elsewhere (a local server that speaks Twilio's API).
 TWILIO_API_BASE = env.url("TWILIO_API_BASE", ["http", "https"], "https://api.twilio.com")
+TWILIO_TIMEOUT = env.int("TWILIO_TIMEOUT", 15, minimum=1)  # seconds per request to Twilio
+
+# --- Messaging outbox (clients/messaging, docs/messaging.md) --------------------
+# The broker queue of the send tasks ("" = Celery's default queue).
+MESSAGING_QUEUE = env.str("MESSAGING_QUEUE")
+# First retry after about this many seconds, doubling per attempt (with jitter), at most an hour.
+MESSAGING_RETRY_BASE_SECONDS = env.int("MESSAGING_RETRY_BASE_SECONDS", 30, minimum=1)
+# A message still "sending" after this many seconds (a worker died) is reconciled with the provider.
+MESSAGING_SENDING_TIMEOUT = env.int("MESSAGING_SENDING_TIMEOUT", 600, minimum=1)
+# A message whose send outcome is unknown is asked about at the provider after this many seconds.
+MESSAGING_RECONCILE_AFTER = env.int("MESSAGING_RECONCILE_AFTER", 60, minimum=0)
+# A queued message whose task never ran is put on the broker again after this many seconds.
+MESSAGING_REENQUEUE_SECONDS = env.int("MESSAGING_REENQUEUE_SECONDS", 300, minimum=1)
 
 # --- Celery -------------------------------------------------------------------
 # Without a broker URL the worker still runs for real, on kombu's filesystem
@@ -280,6 +293,13 @@ AGENT_API_RATE_LIMIT_PER_MINUTE = env.int("AGENT_API_RATE_LIMIT_PER_MINUTE", 600
 # Idempotency-Key records are kept at least 24 h (the spec); an in-flight claim older than this is taken over.
 AGENT_API_IDEMPOTENCY_TTL_HOURS = env.int("AGENT_API_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
 AGENT_API_IDEMPOTENCY_STALE_MINUTES = env.int("AGENT_API_IDEMPOTENCY_STALE_MINUTES", 15, minimum=1)
+# Exchange files (JPK, KEDU) uploaded in the panel or posted to `POST files` (sync/importers).
+EXCHANGE_FILE_MAX_BYTES = env.int("EXCHANGE_FILE_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
+# Above this size the XSD check is skipped with a warning (it costs CPU time, not memory).
+EXCHANGE_FILE_XSD_MAX_BYTES = env.int("EXCHANGE_FILE_XSD_MAX_BYTES", 32 * 1024 * 1024, minimum=0)
+EXCHANGE_ZIP_MAX_MEMBERS = env.int("EXCHANGE_ZIP_MAX_MEMBERS", 200, minimum=1)
+EXCHANGE_ZIP_MAX_TOTAL_BYTES = env.int("EXCHANGE_ZIP_MAX_TOTAL_BYTES", 256 * 1024 * 1024, minimum=1024)
+EXCHANGE_ZIP_MAX_RATIO = env.int("EXCHANGE_ZIP_MAX_RATIO", 200, minimum=1)  # uncompressed / compressed, per member
 # Uploads are handled by our own size check; Django's own cap must not be lower.
 DATA_UPLOAD_MAX_MEMORY_SIZE = AGENT_API_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000

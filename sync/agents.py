@@ -1,13 +1,19 @@
-"""Agent tokens: created once, shown once, stored as a SHA-256 hash, revocable."""
+"""Agent tokens: created once, shown once, stored as a SHA-256 hash, revocable.
+
+``register_agent`` / ``withdraw_agent`` are the panel's: an administrator's action, audited.
+"""
 
 import hashlib
 import secrets
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from offices.accounts.models import AuditAction, User
+from offices.accounts.services import record_audit, require_admin
 from sync.models import Agent
 
 TOKEN_PREFIX = "bk_"
@@ -47,3 +53,27 @@ def touch_agent(agent: Agent) -> None:
 
 def revoke_agent(agent: Agent) -> None:
     Agent.objects.filter(pk=agent.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def register_agent(name: str, *, by: User):
+    """Register a desktop agent; returns ``(agent, raw_token)`` — the only time the token exists in clear."""
+    require_admin(by)
+    agent, raw_token = create_agent(name, created_by=by)
+    record_audit(by, AuditAction.AGENT_REGISTERED, agent.name,
+                 {"agent_id": agent.pk, "token_prefix": agent.token_prefix})
+    return agent, raw_token
+
+
+@transaction.atomic
+def withdraw_agent(agent, *, by: User) -> bool:
+    """Revoke an agent's token for good; False when it was already revoked."""
+    require_admin(by)
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    if locked.revoked_at is not None:
+        agent.revoked_at = locked.revoked_at
+        return False
+    revoke_agent(locked)
+    agent.refresh_from_db(fields=["revoked_at"])
+    record_audit(by, AuditAction.AGENT_REVOKED, agent.name, {"agent_id": agent.pk, "token_prefix": agent.token_prefix})
+    return True

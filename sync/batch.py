@@ -14,20 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-PROGRAM_CODES = (
-    "optima", "symfonia", "platnik", "insert_gt", "insert_nexo", "raks", "ramzes", "wapro", "finka",
-    "reset2", "kpr", "fakt", "enova365", "buchalter", "skp", "mala_ksiegowosc", "ognik", "pcbiznes",
-    "file_import", "other",
-)
-TAX_TYPES = ("VAT-7", "VAT-7K", "PIT-4", "PIT-5", "PIT-5L", "PIT-28", "PIT-8A", "CIT")
+from clients.vocabulary import STATEMENT_PARTS, ZUS_PARTS
+
 FIGURE_LABELS = ("declaration", "correction", "advance", "forecast", "other")
-ZUS_PARTS = ("social", "health", "labour_fund", "fgsp", "total")
-STATEMENT_PARTS = ("revenue", "costs", "income")
 PERSON_ROLES = ("owner", "partner", "proxy")
 VAT_SETUPS = ("monthly", "quarterly", "exempt")
 INCOME_TAX_SETUPS = ("scale", "linear", "lump_sum", "cit")
 ZUS_PAYER_KINDS = ("budget_unit", "legal_person", "other")
-DATA_KINDS = ("basic_data", "zus", "taxes", "statements")
+#: The exchange files ``POST files`` (and the panel's upload) accepts: ``sync.importers``.
+FILE_KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
 
 
 @dataclass(frozen=True)
@@ -73,9 +68,9 @@ class PersonData:
 class TaxEntry:
     index: int
     period: str  # "YYYY-MM"
-    type: str  # one of TAX_TYPES
+    type: str  # one of clients.vocabulary.TAX_TYPES
     amount: Decimal
-    due_date: date | None = None  # None: computed from GLOSSARY.md rules
+    due_date: date | None = None  # None: computed from the rules in docs/glossary.md
     label: str = "declaration"
 
 
@@ -148,7 +143,7 @@ class AgentInfo:
 
 @dataclass(frozen=True)
 class Batch:
-    program: str  # one of PROGRAM_CODES
+    program: str  # one of clients.vocabulary.PROGRAM_CODES
     program_version: str = ""
     agent: AgentInfo = field(default_factory=AgentInfo)
     period_from: str | None = None

@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.validators import normalize_nip
-from sync.batch import PROGRAM_CODES, FieldError
+from clients.vocabulary import PROGRAM_CODES
+from sync.batch import FieldError
 from sync.models import Agent, Batch, BatchStatus, ErrorReport, Event, EventLevel
 
 MAX_EVENTS_PER_REQUEST = 1000
@@ -229,10 +230,7 @@ def record_error_report(report: ErrorReportData, *, agent: Agent | None, client_
 
 def behind_proxy() -> bool:
     """Whether a trusted reverse proxy sits in front of us (``BEHIND_TLS_PROXY``)."""
-    explicit = getattr(settings, "BEHIND_TLS_PROXY", None)
-    if explicit is not None:
-        return bool(explicit)
-    return getattr(settings, "SECURE_PROXY_SSL_HEADER", None) is not None
+    return settings.BEHIND_TLS_PROXY
 
 
 def client_ip(request) -> str | None:

@@ -1,6 +1,6 @@
 """Plain-language explanations and fix hints for the event codes agents and the portal log most often.
 
-Keyed by ``Event.code`` (agents choose their codes; these are the common ones, see spec/agent-api.md
+Keyed by ``Event.code`` (agents choose their codes; these are the common ones, see docs/agent-api.md
 ``POST events``). The event log shows the explanation next to the event; unknown codes show none.
 """
 

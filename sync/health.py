@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.cache import cache
+from django.core.mail import send_mail
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from offices.accounts.models import ADMIN_ROLES, User
 from sync.models import Agent, Batch, BatchStatus, Event, EventLevel
 
 DEADLINE_DAYS = (15, 20, 25)
@@ -75,12 +79,6 @@ def alert_silent_agents(now: datetime | None = None) -> int:
     is claimed atomically with ``cache.add`` on a per-office key (the cache is tenant-prefixed), so two
     workers never send the same alert. Returns the number of agents alerted about.
     """
-    from django.core.cache import cache
-    from django.core.mail import send_mail
-    from django.utils.translation import gettext as _
-
-    from offices.accounts.models import ADMIN_ROLES, User
-
     now = now or timezone.now()
     agents = silent_agents(now)
     if not agents:

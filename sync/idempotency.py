@@ -34,8 +34,8 @@ from django.utils import timezone
 from sync.models import IdempotencyRecord
 
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")  # 1–255 visible ASCII characters
-TTL = timedelta(hours=max(24, getattr(settings, "AGENT_API_IDEMPOTENCY_TTL_HOURS", 24)))
-STALE_AFTER = timedelta(minutes=getattr(settings, "AGENT_API_IDEMPOTENCY_STALE_MINUTES", 15))
+TTL = timedelta(hours=settings.AGENT_API_IDEMPOTENCY_TTL_HOURS)  # at least 24 h: portal/settings.py
+STALE_AFTER = timedelta(minutes=settings.AGENT_API_IDEMPOTENCY_STALE_MINUTES)
 
 CLAIMED = "claimed"
 REPLAY = "replay"

@@ -1,6 +1,6 @@
 """Test infrastructure shared by every app's tests.
 
-The fixed cast (CONVENTIONS.md) is created once per test session, committed,
+The fixed cast (CONTRIBUTING.md, "Tests") is created once per test session, committed,
 and reused by every test; each test runs inside a transaction that is rolled
 back, so tests never see each other's changes:
 
@@ -15,18 +15,22 @@ a Celery worker, concurrency) use ``committed_db`` and clean up after themselves
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.test.utils import setup_databases, teardown_databases
+from django.utils import translation
 from django_tenants.utils import schema_context
 
+from clients.activation import link_login
 from clients.approval import approve_company, approve_company_period, approve_revision
 from clients.models import Company, Person, Revision, RevisionState, parse_period
-from clients.services import link_login
 from offices.accounts.models import Role, User
 from offices.accounts.services import create_login
 from offices.models import Office
-from offices.provisioning import create_office, ensure_template_schema, office_host
+from offices.provisioning import create_office, ensure_template_schema
+from offices.tenancy import office_host
 from sync.agents import create_agent
 from sync.ingest import apply_batch
 from tests.clients import batches as b
@@ -35,8 +39,6 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 def pytest_configure(config):
-    from django.conf import settings
-
     # Hashing every test password with PBKDF2's 1M iterations would dominate the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -116,8 +118,6 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb
     ``db`` need: a session of ``committed_db`` tests alone would otherwise run against the
     development database. Here the test database is always created.
     """
-    from django.test.utils import setup_databases, teardown_databases
-
     with django_db_blocker.unblock():
         db_config = setup_databases(verbosity=0, interactive=False, aliases={"default"},
                                     keepdb=django_db_keepdb and not django_db_createdb)
@@ -126,7 +126,7 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb
         # A real Redis cache outlives test runs: rate-limit counters must not leak between them.
         cache.clear()
         ensure_template_schema()
-        _CAST.append(_build_cast())
+        BUILT_CAST.append(_build_cast())
         connection.set_schema_to_public()
     yield
     if not django_db_keepdb:
@@ -134,20 +134,18 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb
             teardown_databases(db_config, verbosity=0)
 
 
-_CAST: list[Cast] = []
+BUILT_CAST: list[Cast] = []
 
 
 @pytest.fixture
 def cast(db) -> Cast:
-    return _CAST[0]
+    return BUILT_CAST[0]
 
 
 @pytest.fixture(autouse=True)
 def _english_outside_requests():
     """Code called directly by tests (services, parsers) speaks English, so assertions read the msgids;
     requests still choose their language through LocaleMiddleware (Polish by default)."""
-    from django.utils import translation
-
     with translation.override("en"):
         yield
 
@@ -171,15 +169,13 @@ def committed_db(django_db_setup, django_db_blocker):
 @pytest.fixture
 def committed_cast(committed_db) -> Cast:
     """The cast, for ``committed_db`` tests (which cannot use the transactional ``cast``)."""
-    return _CAST[0]
+    return BUILT_CAST[0]
 
 
 class OfficeClient(Client):
     """A test client that talks to one office's host (or the public site with office=None)."""
 
     def __init__(self, office: Office | None, **defaults):
-        from django.conf import settings
-
         self.office = office
         host = office_host(office.slug) if office is not None else settings.BASE_DOMAIN
         super().__init__(HTTP_HOST=host, **defaults)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.messaging.links import portal_url
 from clients.messaging.models import Channel, Message, Status, Suppression
 from clients.messaging.transports import SUPPRESS_CODES
 
@@ -26,8 +27,6 @@ SENT_STATES = {"sent"}
 
 def _candidate_urls(request) -> list[str]:
     """The URL Twilio signed: the one we gave it, or how this request arrived (proxies may rewrite)."""
-    from clients.messaging.services import portal_url
-
     urls = [request.build_absolute_uri()]
     query = request.META.get("QUERY_STRING", "")
     ours = portal_url(reverse("messaging:twilio_status")) + (f"?{query}" if query else "")

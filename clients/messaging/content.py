@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from clients.access import mask_pesel
 from clients.deadlines import statutory_due_date
 from clients.models import Company, Revision, RevisionState, format_period
 
@@ -43,8 +44,6 @@ class Line:
     @property
     def payer_label(self) -> str:
         """Whose contributions, a PESEL masked (personal data in an e-mail)."""
-        from clients.access import mask_pesel
-
         return mask_pesel(self.payer_key) if len(self.payer_key) == 11 else self.payer_key
 
     @property

@@ -30,13 +30,9 @@ RETRY_CAP_SECONDS = 3600
 COUNTDOWN_LIMIT_SECONDS = 60
 
 
-def _setting(name: str, default: float) -> float:
-    return getattr(settings, name, default)
-
-
 def retry_delay(attempt: int) -> float:
     """Exponential backoff with jitter: about base, 2×base, 4×base… (capped), each 50–100 % of that."""
-    base = _setting("MESSAGING_RETRY_BASE_SECONDS", 30)
+    base = settings.MESSAGING_RETRY_BASE_SECONDS
     delay = min(RETRY_CAP_SECONDS, base * 2 ** max(0, attempt - 1))
     return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
 
@@ -144,11 +140,11 @@ def _record_error(message: Message, error: TransportError) -> str:
 def reconcile(now: datetime.datetime | None = None) -> dict:
     """Settle messages whose fate is unknown: ask the provider rather than send twice."""
     now = now or timezone.now()
-    stuck_after = datetime.timedelta(seconds=_setting("MESSAGING_SENDING_TIMEOUT", 600))
+    stuck_after = datetime.timedelta(seconds=settings.MESSAGING_SENDING_TIMEOUT)
     lost = Message.objects.filter(status=Status.SENDING, claimed_at__lt=now - stuck_after).update(
         status=Status.UNKNOWN, reason="The worker was lost while sending; asking the provider.")
     settled = {"lost": lost, "found": 0, "requeued": 0}
-    ask_after = datetime.timedelta(seconds=_setting("MESSAGING_RECONCILE_AFTER", 60))
+    ask_after = datetime.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER)
     unknown = Message.objects.filter(status=Status.UNKNOWN, channel=Channel.SMS, claimed_at__lt=now - ask_after)
     for message in unknown.order_by("claimed_at")[:100]:
         try:
@@ -171,7 +167,7 @@ def dispatch_due(now: datetime.datetime | None = None, limit: int = 1000) -> dic
     """The beat's work for one office: reconcile, then publish every due message not on the broker lately."""
     now = now or timezone.now()
     result = reconcile(now)
-    again_after = datetime.timedelta(seconds=_setting("MESSAGING_REENQUEUE_SECONDS", 300))
+    again_after = datetime.timedelta(seconds=settings.MESSAGING_REENQUEUE_SECONDS)
     due = Message.objects.filter(status=Status.QUEUED, send_at__lte=now).filter(
         Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - again_after))
     if OfficeMessaging.load().sms_suspended_at:

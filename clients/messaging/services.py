@@ -6,24 +6,27 @@ the broker once that transaction commits (docs/messaging.md).
 - ``queue_corrections(company, period)``: a correction, only where a summary already went out
   (``queue_corrections_for(months)``: the same after an approval, ``clients.publishing.publish``);
 - ``cancel_summary(company, period)``: undo within the office's undo window;
-- ``queue_reminders(today)``: payment reminders N days before the due dates;
-- ``queue_invitation(person, url)``, ``queue_office_alert(kind, ...)``;
+- ``queue_reminders(today)``: payment reminders N days before the due dates; ``queue_nudge(company,
+  period)``: the panel's one-click reminder about a month's unpaid items (both read ``clients.unpaid``);
+- ``queue_invitation(person, url)`` (a client), ``queue_staff_invitation(user)`` (a staff login),
+  ``queue_office_alert(kind, ...)``;
 - ``delivery_log(company, period)``: what was sent to whom, for the panel.
 """
 
 import datetime
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.core import signing
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 
+from clients.activation import invite_person
 from clients.messaging import content, gsm
+from clients.messaging.links import current_office, portal_url, unsubscribe_url
 from clients.messaging.models import (
     SENT_STATUSES,
     Channel,
@@ -33,7 +36,9 @@ from clients.messaging.models import (
     Status,
     Suppression,
 )
-from clients.models import Company, CompanyPerson, Person, PersonRole
+from clients.models import Company, CompanyPerson, Figure, Person, PersonRole, add_months
+from clients.unpaid import unpaid_items
+from offices.accounts.activation import activation_url
 from offices.accounts.models import ADMIN_ROLES, OfficeSettings, User
 
 logger = logging.getLogger(__name__)
@@ -41,28 +46,13 @@ logger = logging.getLogger(__name__)
 SUMMARY_PURPOSES = (Purpose.SUMMARY, Purpose.CORRECTION)
 #: Reminders go out from this local hour on (never at midnight when the beat first sees the day).
 REMINDER_HOUR = 9
-UNSUBSCRIBE_SALT = "clients.messaging.unsubscribe"
 
 
 # --- the office ------------------------------------------------------------------------------------
 
 
-def current_office():
-    from clients.activation import current_office as office_of_schema
-
-    return office_of_schema()
-
-
-def portal_url(path: str = "/") -> str:
-    from offices.provisioning import office_url
-
-    return office_url(current_office().slug, path)
-
-
 def sms_disabled_reason() -> str:
     """Why no SMS can leave this office now ('' when SMS works)."""
-    from django.conf import settings
-
     if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
         return "SMS is disabled: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set."
     state = OfficeMessaging.load()
@@ -88,25 +78,6 @@ def shift_out_of_quiet_hours(moment: datetime.datetime, office_settings: OfficeS
     return timezone.make_aware(datetime.datetime.combine(day, end))
 
 
-def unsubscribe_token(person: Person) -> str:
-    return signing.dumps({"p": person.pk, "s": connection.schema_name}, salt=UNSUBSCRIBE_SALT, compress=True)
-
-
-def person_from_unsubscribe_token(token: str) -> Person | None:
-    """The person of a valid token of *this* office (a token of another office is refused)."""
-    try:
-        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        return None
-    if not isinstance(data, dict) or data.get("s") != connection.schema_name:
-        return None
-    return Person.objects.filter(pk=data.get("p")).first()
-
-
-def unsubscribe_url(person: Person) -> str:
-    return portal_url(reverse("messaging:unsubscribe", kwargs={"token": unsubscribe_token(person)}))
-
-
 @transaction.atomic
 def unsubscribe(person: Person) -> bool:
     """Turn off the person's e-mail notifications; True when they were on."""
@@ -124,8 +95,6 @@ class Rendered:
 
 def render(channel: str, name: str, context: dict, *, sms_unicode: bool = False) -> Rendered:
     """Text of a message from ``templates/sms/{name}.txt`` or ``templates/emails/{name}-*``."""
-    from django.conf import settings
-
     with translation.override(settings.LANGUAGE_CODE):
         if channel == Channel.SMS:
             sms = gsm.prepare(render_to_string(f"sms/{name}.txt", context), unicode=sms_unicode)
@@ -141,9 +110,7 @@ def render(channel: str, name: str, context: dict, *, sms_unicode: bool = False)
 
 def messaging_queue() -> str | None:
     """The broker queue of the send tasks (None: Celery's default; tests use their own)."""
-    from django.conf import settings
-
-    return getattr(settings, "MESSAGING_QUEUE", None)
+    return settings.MESSAGING_QUEUE or None
 
 
 def enqueue_on_commit(message_ids) -> None:
@@ -199,7 +166,7 @@ def _create(rows: list[Message], *, revive_cancelled: bool = False) -> list[Mess
     return fresh
 
 
-def _recipients(company: Company):
+def recipients(company: Company):
     """(person, channel, address) of everyone who should hear about the company's money."""
     memberships = (CompanyPerson.objects.filter(company=company).select_related("person")
                    .order_by("person_id"))
@@ -261,7 +228,7 @@ def queue_summary_messages(company: Company, period: datetime.date, *, only_corr
             "lines": [line for line in lines if line.payable], "statements": [li for li in lines if not li.payable],
             "portal_url": portal_url("/")}
     rows, superseded = [], []
-    for person, channel, address in _recipients(company):
+    for person, channel, address in recipients(company):
         previous = last_sent.get((person.pk, channel))
         if previous is not None and content.digest(previous.revision_ids) == fingerprint:
             continue  # this person already has exactly this
@@ -338,20 +305,42 @@ def cancel_summary(company: Company, period: datetime.date) -> int:
 
 def _reminder_items(today: datetime.date, days: int):
     """Unpaid payment items due exactly ``days`` after ``today``, per company."""
-    from clients.dashboard import _approved, _marks, _payable, build_items
-    from clients.models import add_months
-
     due = today + datetime.timedelta(days=days)
     first = add_months(due.replace(day=1), -4)
     companies = Company.objects.filter(
         enabled=True, figures__period__gte=first, figures__period__lt=due.replace(day=1),
         figures__revisions__state="approved").distinct()
     for company in companies:
-        revisions = _payable(_approved([company.pk], figure__period__gte=first, figure__period__lt=due))
-        items = build_items(company, revisions, _marks([company.pk], figure__period__gte=first), today)
-        unpaid = [item for item in items if item.to_pay and item.due_date == due]
+        unpaid = [item for item in unpaid_items(company, today, since=first, before=due) if item.due_date == due]
         if unpaid:
             yield company, due, unpaid
+
+
+def _reminder_rows(company: Company, period, items, *, due, days: int, send_at, key_parts: tuple) -> list[Message]:
+    """A payment reminder about ``items`` to each recipient of the company (not yet saved)."""
+    office_settings = OfficeSettings.load()
+    state = OfficeMessaging.load()
+    suppressed = _suppressed()
+    context = {"office": current_office(), "company": company, "due_date": content.format_date(due) if due else "",
+               "days": days, "portal_url": portal_url("/"),
+               "items": [{"label": content.label_for(item.figure.kind), "name": item.name,
+                          "amount_text": content.format_amount(item.amount), "period": item.period_label}
+                         for item in items]}
+    rows = []
+    for person, channel, address in recipients(company):
+        extra = {"person": person}
+        if channel == Channel.EMAIL:
+            extra["unsubscribe_url"] = unsubscribe_url(person)
+        rendered = render(channel, "reminder", {**context, **extra}, sms_unicode=state.sms_unicode)
+        when = shift_out_of_quiet_hours(send_at, office_settings) if channel == Channel.SMS else send_at
+        code, reason = _failed_reason(channel, address, suppressed)
+        rows.append(Message(
+            dedup_key=dedup_key(Purpose.REMINDER, *key_parts, person.pk, channel), purpose=Purpose.REMINDER,
+            channel=channel, company=company, period=period, person=person, recipient=address,
+            revision_ids=[item.figure_id for item in items], subject=rendered.subject, body=rendered.body,
+            html=rendered.html, encoding=rendered.encoding, segments=rendered.segments, send_at=when,
+            status=Status.FAILED if code else Status.QUEUED, error_code=code, reason=reason))
+    return rows
 
 
 @transaction.atomic
@@ -359,51 +348,57 @@ def queue_reminders(today: datetime.date | None = None) -> list[Message]:
     """Reminders for the unpaid items due in N days (``OfficeSettings.reminder_days``). Idempotent per day."""
     now = timezone.now()
     today = today or timezone.localdate(now)
-    office_settings = OfficeSettings.load()
-    state = OfficeMessaging.load()
-    suppressed = _suppressed()
     earliest = timezone.make_aware(datetime.datetime.combine(today, datetime.time(REMINDER_HOUR)))
     send_at = max(now, earliest)
     rows = []
-    for days in sorted(set(office_settings.reminder_days or [])):
+    for days in sorted(set(OfficeSettings.load().reminder_days or [])):
         for company, due, items in _reminder_items(today, days):
-            figure_ids = [item.figure_id for item in items]
             periods = {item.period for item in items}
             period = next(iter(periods)) if len(periods) == 1 else None
-            context = {"office": current_office(), "company": company, "due_date": content.format_date(due),
-                       "days": days, "portal_url": portal_url("/"),
-                       "items": [{"label": content.label_for(item.figure.kind), "name": item.name,
-                                  "amount_text": content.format_amount(item.amount),
-                                  "period": item.period_label} for item in items]}
-            for person, channel, address in _recipients(company):
-                key = dedup_key(Purpose.REMINDER, company.pk, due, days, person.pk, channel)
-                if channel == Channel.EMAIL:
-                    context = {**context, "unsubscribe_url": unsubscribe_url(person)}
-                rendered = render(channel, "reminder", {**context, "person": person}, sms_unicode=state.sms_unicode)
-                when = shift_out_of_quiet_hours(send_at, office_settings) if channel == Channel.SMS else send_at
-                code, reason = _failed_reason(channel, address, suppressed)
-                rows.append(Message(
-                    dedup_key=key, purpose=Purpose.REMINDER, channel=channel, company=company,
-                    period=period, person=person, recipient=address,
-                    revision_ids=figure_ids, subject=rendered.subject, body=rendered.body, html=rendered.html,
-                    encoding=rendered.encoding, segments=rendered.segments, send_at=when,
-                    status=Status.FAILED if code else Status.QUEUED, error_code=code, reason=reason))
+            rows += _reminder_rows(company, period, items, due=due, days=days, send_at=send_at,
+                                   key_parts=(company.pk, due, days))
     return _create(rows)
+
+
+@dataclass
+class NudgeResult:
+    unpaid: int = 0  # payment items of the month still to pay
+    queued: list[Message] = field(default_factory=list)
+
+    @property
+    def people(self) -> int:
+        return len({m.person_id for m in self.queued})
+
+
+@transaction.atomic
+def queue_nudge(company: Company, period: datetime.date, today: datetime.date | None = None) -> NudgeResult:
+    """A payment reminder now to the company's people about the month's items nobody marked paid (the panel).
+
+    Paid marks are per item, not per person, so an unpaid item is unpaid for all of them: every recipient
+    of the company (the same rule as summaries) gets it. Idempotent per day: the de-duplication key holds
+    the day, so a second click the same day queues nothing. A reminder whose items are all marked paid
+    before it leaves is cancelled by the dispatcher (``reminder_still_due``).
+    """
+    now = timezone.now()
+    today = today or timezone.localdate(now)
+    items = unpaid_items(company, today, period=period)
+    result = NudgeResult(unpaid=len(items))
+    if items:
+        due = min((item.due_date for item in items if item.due_date), default=None)
+        rows = _reminder_rows(company, period, items, due=due, days=(due - today).days if due else 0, send_at=now,
+                              key_parts=("nudge", company.pk, period, today))
+        result.queued = _create(rows)
+    return result
 
 
 def reminder_still_due(message: Message) -> bool:
     """False once every item of a reminder is paid (``revision_ids`` holds the items' anchor figures)."""
-    from clients.dashboard import _approved, _marks, _payable, build_items
-
     if message.company_id is None or not message.revision_ids:
         return True
-    from clients.models import Figure
-
     periods = set(Figure.objects.filter(pk__in=message.revision_ids).values_list("period", flat=True))
-    revisions = _payable(_approved([message.company_id], figure__period__in=periods))
-    marks = _marks([message.company_id], figure__period__in=periods)
-    items = build_items(message.company, revisions, marks, timezone.localdate())
-    return any(item.to_pay for item in items if item.figure_id in set(message.revision_ids))
+    anchors = set(message.revision_ids)
+    return any(item.figure_id in anchors
+               for item in unpaid_items(message.company, timezone.localdate(), periods=periods))
 
 
 # --- invitations and office alerts -----------------------------------------------------------------
@@ -413,8 +408,6 @@ def reminder_still_due(message: Message) -> bool:
 def queue_invitation(person: Person, url: str | None = None) -> Message | None:
     """An e-mail with the person's activation link (``clients.activation.invite_person`` when no url)."""
     if url is None:
-        from clients.activation import invite_person
-
         url = invite_person(person)
     address = (person.email or "").strip().lower()
     if not address:
@@ -426,6 +419,27 @@ def queue_invitation(person: Person, url: str | None = None) -> Message | None:
                                recipient=address, subject=rendered.subject, body=rendered.body, html=rendered.html,
                                send_at=timezone.now())])
     return created[0] if created else Message.objects.filter(dedup_key=key).first()
+
+
+@transaction.atomic
+def queue_staff_invitation(user: User, *, invited_by: User | None = None) -> Message:
+    """An e-mail to a staff login of the office with the link where they set their password.
+
+    Each call is a new invitation (a resend is asked for explicitly; the panel refuses it once the login is
+    active): the de-duplication key counts the invitations this address already has.
+    """
+    office = current_office()
+    address = user.email.strip().lower()
+    earlier = Message.objects.filter(purpose=Purpose.INVITATION, person__isnull=True, recipient=address).count()
+    url = activation_url(office, user)
+    context = {"office": office, "user": user, "invited_by": invited_by, "role": user.get_role_display(),
+               "activation_url": url}
+    rendered = render(Channel.EMAIL, "staff_invitation", context)
+    key = dedup_key(Purpose.INVITATION, "staff", user.pk, earlier)
+    created = _create([Message(dedup_key=key, purpose=Purpose.INVITATION, channel=Channel.EMAIL, recipient=address,
+                               subject=rendered.subject, body=rendered.body, html=rendered.html,
+                               send_at=timezone.now())])
+    return created[0] if created else Message.objects.get(dedup_key=key)
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection
 from django.urls import reverse
 
+from clients.messaging.links import current_office, portal_url, unsubscribe_url
 from clients.messaging.models import Channel, Message, OfficeMessaging
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,6 @@ logger = logging.getLogger(__name__)
 #: 21612 unreachable route, 21408 no permission for the region.
 SUPPRESS_CODES = frozenset({21211, 21614, 21610, 21612, 21408})
 CREDENTIALS_CODES = frozenset({20003, 20005, 20008})
-TWILIO_TIMEOUT_SECONDS = 15
 
 
 class TransportError(Exception):
@@ -70,7 +70,7 @@ def twilio_client():
     key = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_API_BASE)
     cached = getattr(_local, "twilio", None)
     if cached is None or cached[0] != key:
-        timeout = getattr(settings, "TWILIO_TIMEOUT", TWILIO_TIMEOUT_SECONDS)
+        timeout = settings.TWILIO_TIMEOUT
         client = Client(key[0], key[1], http_client=TwilioHttpClient(timeout=timeout, logger=_twilio_http_log))
         client.api.base_url = key[2].rstrip("/")
         _local.twilio = cached = (key, client)
@@ -78,8 +78,6 @@ def twilio_client():
 
 
 def status_callback_url(message: Message) -> str:
-    from clients.messaging.services import portal_url
-
     return portal_url(reverse("messaging:twilio_status")) + f"?m={message.pk}"
 
 
@@ -194,7 +192,6 @@ class Email(Transport):
     channel = Channel.EMAIL
 
     def build(self, message: Message) -> EmailMultiAlternatives:
-        from clients.messaging.services import current_office, unsubscribe_url
         from offices.accounts.services import office_sender
 
         from_email, reply_to = office_sender(current_office())

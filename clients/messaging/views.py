@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clients.messaging import callbacks, services
+from clients.messaging import callbacks, links, services
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def twilio_status(request):
 @csrf_exempt  # RFC 8058 one-click: mail providers POST without our CSRF cookie; the signed token is the proof
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
-    person = services.person_from_unsubscribe_token(token)
+    person = links.person_from_unsubscribe_token(token)
     if person is None:
         raise Http404
     done = False

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django_tenants.utils import schema_context
 
 from offices.accounts.models import User
+from offices.tenancy import office_url
 
 
 def activation_path(user: User) -> str:
@@ -15,7 +16,5 @@ def activation_path(user: User) -> str:
 
 
 def activation_url(office, user: User) -> str:
-    from offices.provisioning import office_url
-
     with schema_context(office.schema_name):
         return office_url(office.slug, activation_path(user))

@@ -15,4 +15,5 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from offices.accounts import signals  # noqa: F401  (connects the receivers)
+        # Django's way to connect receivers: the app registry must be ready before the module imports models.
+        from offices.accounts import signals  # noqa: F401, PLC0415

@@ -4,14 +4,13 @@ from email.utils import formataddr, parseaddr
 from functools import partial
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context
 
 from offices.accounts.models import (
     STAFF_ROLES,
@@ -22,6 +21,7 @@ from offices.accounts.models import (
     User,
     logo_upload_to,
 )
+from offices.models import Office
 
 
 @transaction.atomic
@@ -38,7 +38,7 @@ def create_login(email: str, *, role: Role, password: str | None = None, first_n
     return user
 
 
-# --- Office administration: staff, settings, agents ----------------------------------------------
+# --- Office administration: staff and settings (agents: sync.agents) ----------------------------------------------
 #
 # Every rule about who may change what lives here; the panel's views only call these. Each change is
 # recorded in ``AuditEntry`` in the same transaction. Refusals raise ``ValidationError`` with a stable
@@ -50,7 +50,7 @@ def record_audit(actor: User | None, action: AuditAction, target: str = "", deta
                                      target=str(target)[:254], details=details or {})
 
 
-def _require_admin(by: User) -> None:
+def require_admin(by: User) -> None:
     if by is None or not by.is_active or not by.is_office_admin:
         raise ValidationError(_("Only the office's owners and administrators can do this."), code="not_allowed")
 
@@ -74,26 +74,14 @@ def office_sender(office, office_settings: OfficeSettings | None = None) -> tupl
     return formataddr((name, address)), reply_to
 
 
-def send_staff_invitation(office, user: User, invited_by: User | None = None) -> None:
-    """E-mail a staff member the link where they set their password (sent immediately)."""
-    from offices.accounts.activation import activation_url
-
-    with schema_context(office.schema_name):
-        from_email, reply_to = office_sender(office)
-        context = {"office": office, "user": user, "invited_by": invited_by, "role": user.get_role_display(),
-                   "activation_url": activation_url(office, user)}
-        subject = " ".join(render_to_string("offices/panel/emails/staff_invitation-subject.txt", context).split())
-        body = render_to_string("offices/panel/emails/staff_invitation-body.txt", context)
-    EmailMessage(subject, body, from_email, [user.email], reply_to=reply_to).send()
-
-
 INVITABLE_ROLES = (Role.ADMIN, Role.BOOKKEEPER)
 
 
 @transaction.atomic
 def invite_staff(office, email: str, *, role: Role, by: User, first_name: str = "", last_name: str = "") -> User:
-    """Create a staff login without a password and e-mail its activation link once the transaction commits."""
-    _require_admin(by)
+    """Create a staff login without a password (the caller queues its activation e-mail in the same transaction:
+    ``clients.messaging.services.queue_staff_invitation``, as the panel's ``offices.panel.staff`` does)."""
+    require_admin(by)
     if role not in INVITABLE_ROLES:
         raise ValidationError(_("Invite administrators and bookkeepers; make someone an owner from the staff list."),
                               code="role_not_invitable")
@@ -110,18 +98,17 @@ def invite_staff(office, email: str, *, role: Role, by: User, first_name: str = 
                               params={"email": email, "role": existing.get_role_display()})
     user = create_login(email, role=role, first_name=first_name.strip(), last_name=last_name.strip())
     record_audit(by, AuditAction.STAFF_INVITED, user.email, {"role": str(role)})
-    transaction.on_commit(partial(send_staff_invitation, office, user, by))
     return user
 
 
 @transaction.atomic
-def resend_staff_invitation(office, user: User, *, by: User) -> None:
-    _require_admin(by)
+def allow_staff_invitation_resend(user: User, *, by: User) -> None:
+    """Check and record that ``by`` sends the invitation of a login not yet activated again (the caller queues it)."""
+    require_admin(by)
     if user.has_usable_password() or user.last_login is not None:
         raise ValidationError(_("%(email)s has already activated the login."), code="already_active",
                               params={"email": user.email})
     record_audit(by, AuditAction.STAFF_INVITED, user.email, {"role": user.role, "resent": True})
-    transaction.on_commit(partial(send_staff_invitation, office, user, by))
 
 
 @transaction.atomic
@@ -130,7 +117,7 @@ def change_role(user: User, new_role: Role, *, by: User) -> bool:
 
     Only owners make or unmake owners, and the office always keeps at least one active owner.
     """
-    _require_admin(by)
+    require_admin(by)
     if new_role not in STAFF_ROLES or not user.is_office_staff:
         raise ValidationError(_("Staff roles are owner, administrator and bookkeeper."), code="not_a_staff_role")
     owners = _active_owner_ids_locked()
@@ -153,7 +140,7 @@ def change_role(user: User, new_role: Role, *, by: User) -> bool:
 @transaction.atomic
 def deactivate_user(user: User, *, by: User) -> bool:
     """Block a login (it can no longer log in, its open sessions stop working); False when already blocked."""
-    _require_admin(by)
+    require_admin(by)
     if user.pk == by.pk:
         raise ValidationError(_("You cannot deactivate your own login."), code="self")
     owners = _active_owner_ids_locked()
@@ -174,7 +161,7 @@ def deactivate_user(user: User, *, by: User) -> bool:
 
 @transaction.atomic
 def reactivate_user(user: User, *, by: User) -> bool:
-    _require_admin(by)
+    require_admin(by)
     user.refresh_from_db(fields=["role", "is_active"])
     if user.is_active:
         return False
@@ -195,9 +182,6 @@ def _audit_value(value):
 
 
 def _has_totp(user: User) -> bool:
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.utils import is_mfa_enabled
-
     return is_mfa_enabled(user, [Authenticator.Type.TOTP])
 
 
@@ -209,9 +193,7 @@ def update_office_settings(office, values: dict, *, by: User, logo=None, clear_l
     anything is written, so a refused change writes nothing. A new logo replaces the old file, which is
     deleted once the transaction commits.
     """
-    from offices.models import Office
-
-    _require_admin(by)
+    require_admin(by)
     row = OfficeSettings.objects.select_for_update().get_or_create(singleton=1)[0]
     changes: dict[str, list] = {}
     office_name = values.pop("office_name", None)
@@ -250,32 +232,3 @@ def update_office_settings(office, values: dict, *, by: User, logo=None, clear_l
         transaction.on_commit(partial(storage.delete, old_logo_name))
     record_audit(by, AuditAction.SETTINGS_CHANGED, "", {"changed": changes})
     return list(changes)
-
-
-@transaction.atomic
-def register_agent(name: str, *, by: User):
-    """Register a desktop agent; returns ``(agent, raw_token)`` — the only time the token exists in clear."""
-    from sync.agents import create_agent
-
-    _require_admin(by)
-    agent, raw_token = create_agent(name, created_by=by)
-    record_audit(by, AuditAction.AGENT_REGISTERED, agent.name,
-                 {"agent_id": agent.pk, "token_prefix": agent.token_prefix})
-    return agent, raw_token
-
-
-@transaction.atomic
-def withdraw_agent(agent, *, by: User) -> bool:
-    """Revoke an agent's token for good; False when it was already revoked."""
-    from sync.agents import revoke_agent
-    from sync.models import Agent
-
-    _require_admin(by)
-    locked = Agent.objects.select_for_update().get(pk=agent.pk)
-    if locked.revoked_at is not None:
-        agent.revoked_at = locked.revoked_at
-        return False
-    revoke_agent(locked)
-    agent.refresh_from_db(fields=["revoked_at"])
-    record_audit(by, AuditAction.AGENT_REVOKED, agent.name, {"agent_id": agent.pk, "token_prefix": agent.token_prefix})
-    return True

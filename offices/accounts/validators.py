@@ -8,6 +8,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
 
 ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 ]{1,11}$")
 E164_NUMBER = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -77,8 +78,6 @@ def parse_reminder_days(text: str) -> list[int]:
 
 def validate_logo(upload) -> str:
     """Check an uploaded logo's size and real type (by content, not by name); return its file extension."""
-    from PIL import Image, UnidentifiedImageError
-
     if upload.size > LOGO_MAX_BYTES:
         raise ValidationError(
             _("The logo may be at most %(max)d kB (this file has %(size)d kB)."),

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from offices.accounts.models import STAFF_ROLES, OfficeSettings, User
+from sync.models import Agent
 
 STAFF = "staff"
 ADMIN = "admin"
@@ -86,8 +87,6 @@ def admin_required(view):
 
 
 def access_agent(user: User, agent_id: int):
-    from sync.models import Agent
-
     if not allowed(user, ADMIN):
         raise Http404
     agent = Agent.objects.filter(pk=agent_id).first()

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -28,11 +28,11 @@ from clients import review
 from clients.access import mask_pesel
 from clients.approval import approve_company, approve_company_period, approve_revision
 from clients.conflicts import access_conflict, resolve_conflict
-from clients.models import BasicDataConflict, Company, Figure, Revision, RevisionState, format_period
+from clients.models import BasicDataConflict, Company, Figure, Revision, format_period
+from clients.names import DATA_KIND_LABELS, program_name
 from clients.privacy import record_company_view
 from clients.services import release_manual, set_manual_value
 from clients.sources import (
-    SOURCE_KINDS,
     assign_bookkeeper,
     edit_basic_data,
     set_enabled,
@@ -40,6 +40,7 @@ from clients.sources import (
     set_sources,
 )
 from clients.summaries import queue_summary
+from clients.vocabulary import DATA_KINDS
 from offices.accounts.models import STAFF_ROLES, OfficeSettings, User
 from offices.panel.access import is_htmx
 from offices.panel.companies_forms import (
@@ -55,7 +56,7 @@ from offices.panel.companies_forms import (
     source_choices,
 )
 from sync import health
-from sync.programs import DATA_KIND_LABELS, PROGRAMS, program_name
+from sync.programs import PROGRAMS
 
 TABS = ("taxes", "zus", "statements")
 
@@ -157,8 +158,6 @@ def companies_approve(request):
                 "count": summaries}
         messages.success(request, text)
     if is_htmx(request):
-        from django.http import QueryDict
-
         query = back.split("?", 1)[1] if "?" in back else ""
         context = _list_context(request, QueryDict(query))
         return render(request, "offices/panel/companies/_table.html", {**context, "partial": True})
@@ -170,7 +169,7 @@ def companies_approve(request):
 
 def _source_rows(company: Company, month: review.MonthRow | None) -> list[dict]:
     rows = []
-    for kind in SOURCE_KINDS:
+    for kind in DATA_KINDS:
         code = company.source_for(kind)
         program = PROGRAMS.get(code) if code else None
         rows.append({
@@ -327,7 +326,7 @@ def company_sources(request, company_id: int):
     if not form.is_valid():
         return _back_to_page(request, company, _("Choose a program from the list."), messages.ERROR)
     data = form.cleaned_data
-    changed = set_sources(company, {kind: data[kind] or None for kind in SOURCE_KINDS}, by=request.user)
+    changed = set_sources(company, {kind: data[kind] or None for kind in DATA_KINDS}, by=request.user)
     texts = [_("The source programs were saved.") if changed else _("Nothing changed.")]
     for kind in data["for_all"]:
         count = set_source_for_all(kind, data[kind] or None, by=request.user,
@@ -390,6 +389,3 @@ def company_conflict(request, company_id: int, conflict_id: int):
             else _("The office's value was kept."))
     return _back_to_page(request, company, text)
 
-
-def pending_revision_count(company: Company) -> int:
-    return Revision.objects.filter(figure__company=company, state=RevisionState.PENDING).count()

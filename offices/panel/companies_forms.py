@@ -7,19 +7,18 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import (
-    PROGRAM_CHOICES,
+from clients.models import ApprovalRule, Company, parse_period
+from clients.names import figure_name, program_choices
+from clients.sources import BASIC_FIELDS
+from clients.vocabulary import (
     STATEMENT_PARTS,
     TAX_TYPES,
     ZUS_PARTS,
-    ApprovalRule,
-    Company,
-    parse_period,
+    is_zus,
     statement_kind,
     tax_kind,
     zus_kind,
 )
-from clients.sources import BASIC_FIELDS
 from offices.accounts.models import STAFF_ROLES, User
 
 _PERIOD = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
@@ -68,7 +67,7 @@ class CompanyFilterForm(forms.Form):
 
     def __init__(self, *args, bookkeepers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["program"].choices = [("", _("any"))] + PROGRAM_CHOICES
+        self.fields["program"].choices = [("", _("any"))] + program_choices()
         self.fields["bookkeeper"].choices = [("", _("anyone")), ("none", _("nobody assigned"))] + bookkeepers
         self.fields["q"].widget.attrs.update(type="search", autocomplete="off")
 
@@ -85,9 +84,9 @@ class BulkApproveForm(forms.Form):
 
 def manual_kind_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     return [
-        (_("Taxes"), [(tax_kind(name), name) for name in TAX_TYPES]),
-        (_("ZUS"), [(zus_kind(name), name) for name in ZUS_PARTS]),
-        (_("Statements"), [(statement_kind(name), name) for name in STATEMENT_PARTS]),
+        (_("Taxes"), [(tax_kind(name), figure_name(tax_kind(name))) for name in TAX_TYPES]),
+        (_("ZUS"), [(zus_kind(name), figure_name(zus_kind(name))) for name in ZUS_PARTS]),
+        (_("Statements"), [(statement_kind(name), figure_name(statement_kind(name))) for name in STATEMENT_PARTS]),
     ]
 
 
@@ -109,13 +108,13 @@ class ManualValueForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("payer_key") and not (data.get("kind") or "").startswith("zus:"):
+        if data.get("payer_key") and not is_zus(data.get("kind") or ""):
             self.add_error("payer_key", forms.ValidationError(_("Only ZUS values have a payer."), code="payer_not_zus"))
         return data
 
 
 def source_choices():
-    return [("", _("do not update"))] + PROGRAM_CHOICES
+    return [("", _("do not update"))] + program_choices()
 
 
 class SourcesForm(forms.Form):

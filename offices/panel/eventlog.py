@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from clients.models import PROGRAM_CHOICES
+from clients.names import program_choices
 from offices.panel.access import is_htmx
 from sync.explanations import explain
 from sync.models import ErrorReport, Event, EventLevel
@@ -27,7 +27,7 @@ class EventFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["program"].choices = [("", _("any"))] + PROGRAM_CHOICES
+        self.fields["program"].choices = [("", _("any"))] + program_choices()
 
     def clean_nip(self):
         return "".join(ch for ch in self.cleaned_data.get("nip") or "" if ch.isdigit())

@@ -6,10 +6,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from clients.models import Company
+from clients.names import program_name
 from offices.panel.companies import reviewable_companies
 from sync import health
 from sync.models import Agent
-from sync.programs import program_name
 
 STALE_COMPANIES = 50
 

@@ -1,18 +1,19 @@
-"""The panel's side of messaging (issue 7): a company's delivery log with undo and a one-click nudge,
+"""The panel's side of messaging: a company's delivery log with undo and a one-click nudge,
 "send summaries for month M" with a preview, invitations, and the office's SMS options.
 
 The outbox itself is ``clients.messaging`` (docs/messaging.md); everything here reads it or calls its
 services. Companies are fetched through ``access_review_company`` only, people through the company.
 
-The three writes that the engine has no entry point for are the named functions in the first section
-(``queue_nudge``, ``send_summaries``, ``resend_invitation``); views only call them.
+Every outbox row is created by ``clients.messaging.services`` (the nudge is its ``queue_nudge``); the
+panel's own writes are the named functions in the first section (``send_summaries``,
+``resend_invitation``, ``save_messaging_options``); views only call them.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -30,23 +31,13 @@ from clients.messaging import content
 from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose, Status
 from clients.messaging.services import (
     SUMMARY_PURPOSES,
-    _create,
-    _failed_reason,
-    _recipients,
-    _suppressed,
     cancel_summary,
-    current_office,
-    dedup_key,
     delivery_log,
-    portal_url,
     queue_invitation,
+    queue_nudge,
+    recipients,
     resume_sms,
-    shift_out_of_quiet_hours,
     sms_disabled_reason,
-    unsubscribe_url,
-)
-from clients.messaging.services import (
-    render as render_message,
 )
 from clients.models import CompanyPerson, Figure, Person, RevisionState, format_period
 from clients.self_service import paid_marks_for
@@ -61,67 +52,6 @@ INVITATION_RESEND_PAUSE = datetime.timedelta(minutes=10)
 
 
 # --- Writes -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class NudgeResult:
-    unpaid: int = 0  # payment items of the month still to pay
-    queued: list[Message] = field(default_factory=list)
-
-    @property
-    def people(self) -> int:
-        return len({m.person_id for m in self.queued})
-
-
-def _unpaid_items(company, period: datetime.date, today: datetime.date):
-    from clients.dashboard import _approved, _marks, _payable, build_items
-
-    revisions = _payable(_approved([company.pk], figure__period=period))
-    items = build_items(company, revisions, _marks([company.pk], figure__period=period), today)
-    return [item for item in items if item.to_pay]
-
-
-@transaction.atomic
-def queue_nudge(company, period: datetime.date, today: datetime.date | None = None) -> NudgeResult:
-    """A payment reminder now to the company's people about the month's items nobody marked paid.
-
-    Paid marks are per item, not per person, so an unpaid item is unpaid for all of them: every recipient
-    of the company (the same rule as summaries) gets it. Idempotent per day: the de-duplication key holds
-    the day, so a second click the same day queues nothing. A reminder whose items are all marked paid
-    before it leaves is cancelled by the dispatcher (``revision_ids`` holds the items' anchor figures).
-    """
-    now = timezone.now()
-    today = today or timezone.localdate(now)
-    items = _unpaid_items(company, period, today)
-    result = NudgeResult(unpaid=len(items))
-    if not items:
-        return result
-    office_settings = OfficeSettings.load()
-    state = OfficeMessaging.load()
-    suppressed = _suppressed()
-    due = min((item.due_date for item in items if item.due_date), default=None)
-    context = {"office": current_office(), "company": company, "due_date": content.format_date(due) if due else "",
-               "days": (due - today).days if due else 0, "portal_url": portal_url("/"),
-               "items": [{"label": content.label_for(item.figure.kind), "name": item.name,
-                          "amount_text": content.format_amount(item.amount), "period": item.period_label}
-                         for item in items]}
-    rows = []
-    for person, channel, address in _recipients(company):
-        key = dedup_key(Purpose.REMINDER, "nudge", company.pk, period, today, person.pk, channel)
-        extra = {"person": person}
-        if channel == Channel.EMAIL:
-            extra["unsubscribe_url"] = unsubscribe_url(person)
-        rendered = render_message(channel, "reminder", {**context, **extra}, sms_unicode=state.sms_unicode)
-        when = shift_out_of_quiet_hours(now, office_settings) if channel == Channel.SMS else now
-        code, reason = _failed_reason(channel, address, suppressed)
-        rows.append(Message(
-            dedup_key=key, purpose=Purpose.REMINDER, channel=channel, company=company, period=period,
-            person=person, recipient=address, revision_ids=[item.figure_id for item in items],
-            subject=rendered.subject, body=rendered.body, html=rendered.html, encoding=rendered.encoding,
-            segments=rendered.segments, send_at=when, status=Status.FAILED if code else Status.QUEUED,
-            error_code=code, reason=reason))
-    result.queued = _create(rows)
-    return result
 
 
 @dataclass
@@ -165,7 +95,7 @@ def preview_summaries(user, period: datetime.date) -> ChannelCounts:
     for company in companies:
         fingerprint = content.digest(approved[company.pk])
         people = set()
-        for person, channel, _address in _recipients(company):
+        for person, channel, _address in recipients(company):
             if (person.pk, channel, fingerprint) in existing[company.pk]:
                 continue
             people.add(person.pk)

@@ -15,13 +15,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.names import DATA_KIND_LABELS
+from clients.vocabulary import DATA_KINDS
 from offices.accounts import services
 from offices.accounts.models import STAFF_ROLES, AuditAction, AuditEntry, OfficeSettings, Role, User
+from offices.panel import staff as staff_invitations
 from offices.panel.access import access_agent, access_staff_member, is_htmx, needs_mfa_setup
 from offices.panel.forms import AgentForm, InviteStaffForm, OfficeSettingsForm, RoleForm
-from sync.batch import DATA_KINDS
+from sync.agents import register_agent, withdraw_agent
 from sync.models import Agent
-from sync.programs import CAPABILITY_LABELS, DATA_KIND_LABELS, PROGRAMS
+from sync.programs import CAPABILITY_LABELS, PROGRAMS
 
 AUDIT_ROWS = 20
 AGENT_ACTIONS = (AuditAction.AGENT_REGISTERED, AuditAction.AGENT_REVOKED)
@@ -71,7 +74,7 @@ def agents(request):
     form = AgentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            agent, raw_token = services.register_agent(form.cleaned_data["name"], by=request.user)
+            agent, raw_token = register_agent(form.cleaned_data["name"], by=request.user)
         except ValidationError as error:
             form.add_error("name", error)
         else:
@@ -93,7 +96,7 @@ def agent_revoke(request, agent_id: int):
     if request.method == "GET":
         # Without JS the "Revoke" link leads here; with htmx the browser's confirm() asks instead.
         return render(request, "offices/panel/agent_revoke_confirm.html", {"agent": agent})
-    revoked = services.withdraw_agent(agent, by=request.user)
+    revoked = withdraw_agent(agent, by=request.user)
     if is_htmx(request):
         return render(request, "offices/panel/_agent_row.html", {"agent": agent, "just_revoked": revoked})
     if revoked:
@@ -122,8 +125,8 @@ def staff(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            member = services.invite_staff(request.tenant, data["email"], role=Role(data["role"]), by=request.user,
-                                           first_name=data["first_name"], last_name=data["last_name"])
+            member = staff_invitations.invite(request.tenant, data["email"], role=Role(data["role"]), by=request.user,
+                                              first_name=data["first_name"], last_name=data["last_name"])
         except ValidationError as error:
             form.add_error("email" if error.code in ("email_taken", "invalid") else None, error)
         else:
@@ -193,7 +196,7 @@ def staff_reactivate(request, user_id: int):
 def staff_resend(request, user_id: int):
     member = access_staff_member(request.user, user_id)
     try:
-        services.resend_staff_invitation(request.tenant, member, by=request.user)
+        staff_invitations.resend_invitation(member, by=request.user)
     except ValidationError as error:
         return _staff_action_response(request, member, done=None, error=error)
     return _staff_action_response(request, member, error=None,

@@ -2,7 +2,7 @@
 
 It watches a folder for exchange files (JPK_V7M/K, Płatnik KEDU, ZIPs of them) and JSON batches,
 keeps every upload in an offline queue on disk and delivers each exactly once to the agent API
-(``spec/agent-api.md``). Standard library only: it runs on an office PC without the portal's
+(``docs/agent-api.md``). Standard library only: it runs on an office PC without the portal's
 dependencies (no Django import anywhere in this package). See docs/agent-client.md.
 """
 

@@ -24,9 +24,9 @@ from sync.agent.client import NetworkError
 from sync.agent.config import CONFIG_ENV, ConfigError, load_config
 from sync.agent.queue import exclusive_lock
 from sync.agent.runner import Agent, HaltError
+from sync.batch import FILE_KINDS
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_REFUSED, EXIT_QUEUED = 0, 1, 2, 3, 75
-KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--once", action="store_true", help="one scan and one delivery pass, then exit")
     send = commands.add_parser("send", help="queue these files and deliver them now")
     send.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    send.add_argument("--kind", choices=KINDS, help="the exchange file's kind (default: detected)")
+    send.add_argument("--kind", choices=FILE_KINDS, help="the exchange file's kind (default: detected)")
     send.add_argument("--no-wait", action="store_true", help="one delivery attempt; what fails stays queued")
     status = commands.add_parser("status", help="queue length, last success, last error")
     status.add_argument("--json", action="store_true", help="machine-readable output")

@@ -189,12 +189,12 @@ def exclusive_lock(state_dir: Path):
     try:
         try:
             if os.name == "nt":
-                import msvcrt
+                import msvcrt  # noqa: PLC0415 - exists on Windows only
 
                 handle.seek(0)
                 msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
             else:
-                import fcntl
+                import fcntl  # noqa: PLC0415 - exists on POSIX only
 
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from sync.api.exceptions import api_exception_handler
 from sync.api.problems import problem
+from sync.api.schema import SPECTACULAR_SETTINGS
 
 SIDECAR_DIR = Path(drf_spectacular_sidecar.__file__).parent / "static" / "drf_spectacular_sidecar" / "swagger-ui-dist"
 ASSETS = {
@@ -26,14 +28,10 @@ class AgentSchemaView(SpectacularAPIView):
     http_method_names = ["get", "head"]
 
     def get_exception_handler(self):
-        from sync.api.exceptions import api_exception_handler
-
         return api_exception_handler
 
 
 def schema_view(api_patterns):
-    from sync.api.schema import SPECTACULAR_SETTINGS
-
     return AgentSchemaView.as_view(
         patterns=[path("api/agent/v1/", include(api_patterns))],
         custom_settings=SPECTACULAR_SETTINGS,
@@ -47,8 +45,6 @@ class AgentDocsView(SpectacularSwaggerView):
     http_method_names = ["get", "head"]  # no OPTIONS: its metadata cannot be rendered as the HTML page
 
     def get_exception_handler(self):
-        from sync.api.exceptions import api_exception_handler
-
         return api_exception_handler
 
     permission_classes = [AllowAny]

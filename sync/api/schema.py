@@ -14,14 +14,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 
+from clients.vocabulary import PROGRAM_CODES, TAX_TYPES
 from sync.api.problems import PROBLEM_CONTENT_TYPE, PROBLEMS
 from sync.batch import (
-    DATA_KINDS,
     FIGURE_LABELS,
+    FILE_KINDS,
     INCOME_TAX_SETUPS,
     PERSON_ROLES,
-    PROGRAM_CODES,
-    TAX_TYPES,
     VAT_SETUPS,
     ZUS_PAYER_KINDS,
 )
@@ -31,7 +30,6 @@ AMOUNT_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
 PERIOD_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 BATCH_ID_PATTERN = r"^b_[0-9A-HJKMNP-TV-Z]{26}$"
-FILE_KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
 
 ENUM_NAMES = {
     "ProgramCodeEnum": PROGRAM_CODES,
@@ -488,4 +486,4 @@ files_schema = extend_schema(
     responses={200: BatchResponseSerializer, **_problems(400, 409, 413, 415, 422, 501)},
 )
 
-__all__ = ["DATA_KINDS", "PROGRAM_CODES", "SPECTACULAR_SETTINGS"]
+__all__ = ["SPECTACULAR_SETTINGS"]

@@ -1,14 +1,12 @@
 """Agent API v1 views: thin — read the request, call the services, shape the answer.
 
-The contract is spec/agent-api.md; the OpenAPI decorations live in ``sync.api.schema``.
+The contract is docs/agent-api.md; the OpenAPI decorations live in ``sync.api.schema``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import importlib
-import importlib.util
 import time
 from urllib.parse import urlencode
 
@@ -24,6 +22,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from clients.models import Company
+from clients.vocabulary import PROGRAM_CODES
 from offices.accounts.models import OfficeSettings
 from sync import idempotency
 from sync.api import schema
@@ -31,7 +30,7 @@ from sync.api.authentication import AgentRateThrottle, AgentTokenAuthentication,
 from sync.api.bodies import declared_length, parse_json, read_body, require_json_content_type
 from sync.api.exceptions import api_exception_handler
 from sync.api.problems import JSON_CONTENT_TYPE, ProblemError, json_response, problem
-from sync.batch import BatchResult, FieldError
+from sync.batch import FILE_KINDS, BatchResult, FieldError
 from sync.events import (
     PayloadInvalidError,
     client_ip,
@@ -40,13 +39,13 @@ from sync.events import (
     record_error_report,
     record_events,
 )
+from sync.importers import ExchangeFileError, detect_and_parse
 from sync.models import Batch
 from sync.parsing import RequestInvalidError, gc_paused, parse_batch
 from sync.recording import apply_and_record
 
 COMPANIES_PAGE_SIZE = 500
 COMPANIES_MAX_PAGE_SIZE = 1000
-FILE_KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
@@ -176,7 +175,7 @@ class CompaniesView(AgentAPIView):
         companies = Company.objects.order_by("nip")
         program = params.get("program")
         if program is not None:
-            if program not in schema.PROGRAM_CODES:
+            if program not in PROGRAM_CODES:
                 raise _query_problem("program", "invalid_choice", _("Unknown program code “%(value)s”.")
                                      % {"value": program[:40]})
             companies = companies.filter(Q(source_basic_data=program) | Q(source_zus=program)
@@ -315,14 +314,6 @@ class ErrorReportsView(AgentAPIView):
 
 # --- POST files ----------------------------------------------------------------------------------
 
-def _importers():
-    """``sync.importers`` when installed (it is an optional part of the portal)."""
-    if importlib.util.find_spec("sync.importers") is None:
-        return None
-    module = importlib.import_module("sync.importers")
-    return module if hasattr(module, "detect_and_parse") else None
-
-
 def _field_problem(pointer: str, code: str, detail) -> ProblemError:
     return ProblemError("validation_error", _("The upload was refused: see errors."),
                         errors=[FieldError(pointer, code, str(detail))])
@@ -358,17 +349,14 @@ class FilesView(AgentAPIView):
         if upload.size > limit:
             raise ProblemError("body_too_large", _("The file is larger than the limit of %(limit)s bytes.")
                                % {"limit": limit})
-        importers = _importers()
-        if importers is None:
-            return problem("not_implemented", _("This portal cannot import exchange files yet."))
         data = upload.read()
         filename = (upload.name or "")[:255]
         agent = self.agent
 
         def work(claimed):
             try:
-                imported = importers.detect_and_parse(data, filename=filename, kind=kind)
-            except importers.ExchangeFileError as exc:
+                imported = detect_and_parse(data, filename=filename, kind=kind)
+            except ExchangeFileError as exc:
                 raise ProblemError("import_rejected", exc.message,
                                    errors=[FieldError("/file", exc.code, exc.message)]) from None
             record = apply_and_record(imported.batch, agent, source=Batch.Source.FILE, started=started,

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from sync.batch import FILE_KINDS
+
 from .jpk import VARIANTS as JPK_VARIANTS
 from .jpk import describe_unknown, parse_jpk
 from .kedu import kedu_variant, parse_kedu
-from .result import KINDS, ExchangeFileError, ImportResult, InsuredPerson, mask_identifier
+from .result import ExchangeFileError, ImportResult, InsuredPerson, mask_identifier
 from .safexml import ImportLimits, StreamReader, default_limits, local, namespace, precheck
 from .zipfiles import iter_zip_members
 
 __all__ = [
-    "KINDS", "ExchangeFileError", "ImportLimits", "ImportResult", "InsuredPerson", "default_limits",
+    "ExchangeFileError", "ImportLimits", "ImportResult", "InsuredPerson", "default_limits",
     "detect", "detect_and_parse", "iter_zip_members", "mask_identifier",
 ]
 
@@ -72,9 +74,9 @@ def detect_and_parse(data: bytes, *, filename: str = "", kind: str | None = None
     A declared kind that differs from the detected one is refused (``kind_mismatch``).
     """
     limits = limits or default_limits()
-    if kind is not None and kind not in KINDS:
+    if kind is not None and kind not in FILE_KINDS:
         raise ExchangeFileError(_("Unknown file kind %(kind)r; expected one of: %(kinds)s.")
-                                % {"kind": str(kind)[:40], "kinds": ", ".join(KINDS)}, code="unknown_kind")
+                                % {"kind": str(kind)[:40], "kinds": ", ".join(FILE_KINDS)}, code="unknown_kind")
     detected, label, ns = detect(data, limits=limits)
     if kind is not None and kind != detected:
         raise ExchangeFileError(

@@ -8,7 +8,7 @@ IX.p1 refund, IX.p2 to pay = IV.37 + VI.07 + VII.03 + VIII.03 − V.05. See docs
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -261,6 +261,4 @@ _DRA_FIELDS = {
 
 
 def _numbered(entries: dict[str, ZusEntry]) -> tuple[ZusEntry, ...]:
-    from dataclasses import replace
-
     return tuple(replace(entry, index=i) for i, entry in enumerate(sorted(entries.values(), key=lambda e: e.period)))

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 
 from sync.batch import Batch
 
-KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
-
 
 class ExchangeFileError(Exception):
     """A file refused as a whole. ``message`` is translated and says which format/variant and what failed.
@@ -58,7 +56,7 @@ class InsuredPerson:
 @dataclass(frozen=True)
 class ImportResult:
     batch: Batch
-    kind: str  # one of KINDS: what the file turned out to be
+    kind: str  # one of sync.batch.FILE_KINDS: what the file turned out to be
     variant: str  # e.g. "JPK_V7M(2)", "JPK_V7K(3)", "KEDU 5.6"
     namespace: str
     schema: str = ""  # XSD file name the file was validated against, "" when not validated

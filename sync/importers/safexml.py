@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from lxml import etree
 
@@ -37,16 +38,13 @@ class ImportLimits:
 
 
 def default_limits() -> ImportLimits:
-    """Limits from Django settings (``EXCHANGE_FILE_MAX_BYTES`` …) when set, else the defaults."""
-    from django.conf import settings
-
-    defaults = ImportLimits()
+    """The limits configured in the settings (``EXCHANGE_FILE_MAX_BYTES`` …, README "Configuration")."""
     return ImportLimits(
-        max_bytes=int(getattr(settings, "EXCHANGE_FILE_MAX_BYTES", defaults.max_bytes)),
-        xsd_max_bytes=int(getattr(settings, "EXCHANGE_FILE_XSD_MAX_BYTES", defaults.xsd_max_bytes)),
-        zip_max_members=int(getattr(settings, "EXCHANGE_ZIP_MAX_MEMBERS", defaults.zip_max_members)),
-        zip_max_total_bytes=int(getattr(settings, "EXCHANGE_ZIP_MAX_TOTAL_BYTES", defaults.zip_max_total_bytes)),
-        zip_max_ratio=int(getattr(settings, "EXCHANGE_ZIP_MAX_RATIO", defaults.zip_max_ratio)),
+        max_bytes=settings.EXCHANGE_FILE_MAX_BYTES,
+        xsd_max_bytes=settings.EXCHANGE_FILE_XSD_MAX_BYTES,
+        zip_max_members=settings.EXCHANGE_ZIP_MAX_MEMBERS,
+        zip_max_total_bytes=settings.EXCHANGE_ZIP_MAX_TOTAL_BYTES,
+        zip_max_ratio=settings.EXCHANGE_ZIP_MAX_RATIO,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -48,8 +49,6 @@ def clean_email(text: str) -> str:
 
 def clean_phone(text: str) -> str:
     """E.164 for a valid (Polish by default) number, "" otherwise."""
-    import phonenumbers
-
     text = (text or "").strip()
     if not text:
         return ""

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from django.utils.translation import gettext as _
 
 from clients.validators import normalize_regon
+from clients.vocabulary import PROGRAM_CODES
 from sync.batch import (
-    PROGRAM_CODES,
     Address,
     AgentInfo,
     Batch,

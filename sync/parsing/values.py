@@ -16,12 +16,11 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from clients.validators import normalize_nip, normalize_pesel, normalize_phone
+from clients.vocabulary import PROGRAM_CODES, TAX_TYPES
 from sync.batch import (
     FIGURE_LABELS,
     INCOME_TAX_SETUPS,
     PERSON_ROLES,
-    PROGRAM_CODES,
-    TAX_TYPES,
     VAT_SETUPS,
     ZUS_PAYER_KINDS,
     FieldError,

@@ -15,9 +15,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
+from clients.activation import link_login
 from clients.models import Company, Person, parse_period
 from clients.pdf import month_pdf_html, render_month_pdf
-from clients.services import link_login
 from offices.accounts.models import Role
 from offices.accounts.services import create_login
 from sync.ingest import apply_batch

@@ -59,7 +59,8 @@ from django_tenants.utils import schema_context
 from clients.deadlines import statutory_due_date
 from clients.models import Company, CompanyPerson, Figure, Person, Revision
 from offices.models import Office
-from offices.provisioning import create_office, office_host
+from offices.provisioning import create_office
+from offices.tenancy import office_host
 from sync.agents import create_agent
 from tests.bench.conftest import ROOT
 from tests.clients.batches import make_nip, make_pesel

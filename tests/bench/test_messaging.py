@@ -14,13 +14,16 @@ import time
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from clients.approval import approve_company_period
 from clients.messaging import dispatch
 from clients.messaging.models import Message, Status
+from clients.messaging.tasks import send_message
+from clients.pdf import render_month_pdf
 from clients.summaries import queue_summary
-from offices.accounts.models import User
+from offices.accounts.models import OfficeSettings, User
 from tests.bench.conftest import timed
 from tests.clients.messaging.conftest import (  # noqa: F401 - fixtures
     fake_twilio,
@@ -50,8 +53,6 @@ def _settled(f, ids):
 def _hold(f, channel):
     """Queue the summary with the messages held back (send_at in the future) so timing starts at publish."""
     with schema_context(f.office.schema_name):
-        from offices.accounts.models import OfficeSettings
-
         OfficeSettings.objects.filter(singleton=1).update(undo_window_minutes=60)
         queue_summary(f.company, f.period)
         OfficeSettings.objects.filter(singleton=1).update(undo_window_minutes=0)
@@ -59,8 +60,6 @@ def _hold(f, channel):
 
 
 def _release_and_publish(f, ids):
-    from clients.messaging.tasks import send_message
-
     with schema_context(f.office.schema_name):
         Message.objects.filter(pk__in=ids).update(send_at=time_now())
         started = time.perf_counter()
@@ -70,8 +69,6 @@ def _release_and_publish(f, ids):
 
 
 def time_now():
-    from django.utils import timezone
-
     return timezone.now()
 
 
@@ -82,7 +79,6 @@ def test_messaging_throughput_and_latency(peers, make_company, worker_pool, benc
                 f"{N_PEOPLE} people per run")
 
     # --- the month's PDF, rendered once per company and month per worker process (then cached)
-    from clients.pdf import render_month_pdf
 
     f = make_company(people=1)
     with schema_context(f.office.schema_name):

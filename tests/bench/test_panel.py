@@ -21,7 +21,8 @@ from contextlib import contextmanager
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.template import Template
+from django.test.utils import CaptureQueriesContext, _TestState
 from django_tenants.utils import schema_context
 
 from clients.models import Company
@@ -77,9 +78,6 @@ def _production_templates():
     """Time templates as a server renders them: without the test environment's instrumentation, which
     sends a signal with a copy of the context for every template and include (the test client's
     ``response.context``) and roughly doubles the rendering time of a page with many includes."""
-    from django.template import Template
-    from django.test.utils import _TestState
-
     instrumented = Template._render
     Template._render = _TestState.saved_data.template_render
     try:

@@ -1,5 +1,5 @@
-"""Provisioning offices and migrating many of them (DESIGN.md: "provisioning a new office
-must be fast … and migrating many offices must run in parallel").
+"""Provisioning offices and migrating many of them (docs/benchmarks.md: provisioning
+a new office must be fast, and migrating many offices must run in parallel).
 
 1. ``create_office`` (clone of the template schema), N=20, against the baseline of
    building the same schema by replaying every migration into an empty schema

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import translation
 from django_tenants.utils import schema_context
@@ -113,8 +114,6 @@ def test_panel_rows_and_red_marks(office_a):
 
 
 def test_database_refuses_two_approved_or_two_pending_revisions(office_a):
-    from django.db import IntegrityError, transaction
-
     figure = Figure.objects.get(company=office_a.company_x, kind="tax:VAT-7", period=JAN)
     for state in (RevisionState.APPROVED, RevisionState.PENDING):
         with pytest.raises(IntegrityError), transaction.atomic():

@@ -1,4 +1,4 @@
-"""Payment deadlines for every kind across 2025–2027 (GLOSSARY.md)."""
+"""Payment deadlines for every kind across 2025–2027 (docs/glossary.md)."""
 
 from datetime import date, timedelta
 
@@ -6,7 +6,8 @@ import holidays
 import pytest
 
 from clients.deadlines import due_date_for, is_business_day, next_business_day, statutory_due_date
-from clients.models import TAX_TYPES, ZUS_PARTS, add_months
+from clients.models import add_months
+from clients.vocabulary import TAX_TYPES, ZUS_PARTS
 
 MONTHS = [date(year, month, 1) for year in (2025, 2026, 2027) for month in range(1, 13)]
 NOMINAL_TAX_DAY = {"VAT-7": 25, "VAT-7K": 25, "PIT-4": 20, "PIT-8A": 20, "PIT-5": 20, "PIT-5L": 20, "PIT-28": 20,

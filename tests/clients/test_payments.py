@@ -1,7 +1,7 @@
 """The paying rules: micro-accounts, tax transfer titles, ZUS titles and the ZBP payment QR code.
 
 Expected values come from outside our code: the public micro-account test vector
-(shared/data/README.md), python-stdnum's IBAN check, a mod-97 computed here by
+(docs/glossary.md), python-stdnum's IBAN check, a mod-97 computed here by
 hand, and a real QR decoder (zxing-cpp) reading the image we produce.
 """
 
@@ -10,13 +10,14 @@ from decimal import Decimal
 from xml.etree import ElementTree
 
 import pytest
+import zxingcpp
+from PIL import Image
 from stdnum import iban
 
 from clients.payments import (
     FORM_SYMBOLS,
     QR_TITLE_MAX_LENGTH,
     TAX_RECIPIENT_NAME,
-    TAX_TYPES,
     TITLE_LINE_LENGTH,
     ZUS_RECIPIENT_NAME,
     format_account,
@@ -31,6 +32,7 @@ from clients.payments import (
     title_lines,
     zus_transfer_title,
 )
+from clients.vocabulary import TAX_TYPES
 
 NIP = "5260250995"
 VECTOR_NIP = "7831916366"
@@ -268,9 +270,6 @@ def test_bad_payload_input_is_refused(kwargs, message):
 
 
 def test_a_banking_app_reads_back_exactly_the_payload_polish_letters_included():
-    import zxingcpp
-    from PIL import Image
-
     payload = payment_qr_payload(account=VECTOR_ACCOUNT, amount=Decimal("2359.30"), name="Zażółć Gęślą Jaźń",
                                  title=zus_transfer_title("2026-10"), nip=NIP)
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(payment_qr_png(payload))))

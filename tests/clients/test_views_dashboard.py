@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django_tenants.utils import schema_context
 
+from clients.activation import link_login
 from clients.dashboard import dashboard_for
 from clients.models import Company, Person, parse_period
-from clients.services import link_login, set_manual_value
+from clients.services import set_manual_value
 from offices.accounts.models import Role
 from offices.accounts.services import create_login
 from sync.ingest import apply_batch
@@ -21,7 +22,7 @@ from tests.conftest import NIP_X
 
 
 def nrb_for(nip: str) -> str:
-    """The NIP micro-account computed here from the rule in shared/data/README.md (not with our code)."""
+    """The NIP micro-account computed here from the rule in docs/glossary.md (not with our code)."""
     bban = "10100071222" + "2" + nip + "00"
     check = 98 - int(bban + "252100") % 97  # "PL00" moved to the end, P=25 L=21
     return f"{check:02d}{bban}"

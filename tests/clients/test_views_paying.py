@@ -1,13 +1,17 @@
 """Paying from the client views: the QR code a banking app scans, and marking an item paid (and undoing it)."""
 
 import re
+from datetime import date
 from decimal import Decimal
 
 import zxingcpp
 from django.db import connection
 from django_tenants.utils import schema_context
+from PIL import Image
 
-from clients.models import Figure, PaymentMark
+from clients.approval import approve_company_period
+from clients.dashboard import dashboard_for
+from clients.models import Figure, PaymentMark, parse_period
 from clients.self_service import paid_marks_for
 from tests.clients.test_views_dashboard import nrb_for
 from tests.conftest import NIP_X
@@ -32,8 +36,6 @@ def test_the_qr_code_of_an_item_carries_the_zbp_payload(office_client, cast):
 def _svg_to_image(svg: bytes, pixels_per_module: int = 4):
     """Draw the served SVG's modules into a bitmap (segno writes one path of horizontal runs:
     ``M x y.5`` then ``h n`` runs and relative ``m`` moves, in module units), for a real decoder to read."""
-    from PIL import Image
-
     text = svg.decode()
     size = int(re.search(r'width="(\d+)"', text).group(1))
     path = re.search(r' d="([^"]+)"', text).group(1)
@@ -73,17 +75,12 @@ def test_bob_marks_an_item_paid_and_undoes_it_idempotently(office_client, cast):
 
 
 def test_a_mark_no_longer_counts_once_the_office_approves_another_amount(office_client, cast):
-    from clients.approval import approve_company_period
-    from clients.dashboard import dashboard_for
-    from clients.models import parse_period
-
     client = office_client(cast.office_a, cast.bob)
     with schema_context(cast.office_a.schema_name):
         vat = _figure(cast.company_x, "tax:VAT-7")
     client.post(f"/client/company/{cast.company_x.pk}/item/{vat.pk}/paid/", {"action": "paid"})
     with schema_context(cast.office_a.schema_name):
         approve_company_period(cast.company_x, parse_period("2026-01"), by_user=cast.alice)  # 1,050.00 now
-        from datetime import date
 
         item = next(i for i in dashboard_for(cast.bob, date(2026, 2, 1))[0].items if i.figure_id == vat.pk)
     assert item.amount == Decimal("1050.00")

@@ -26,15 +26,17 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
 from django.db import connections
 from django_tenants.utils import schema_context
+from playwright.sync_api import sync_playwright
 
 from offices.models import Office
-from offices.provisioning import office_host
-from tests.conftest import _CAST, OfficeClient
+from offices.tenancy import office_host
+from tests.conftest import BUILT_CAST, OfficeClient
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -111,7 +113,7 @@ def _django_db_marker(committed_db):
 @pytest.fixture
 def cast():
     """The session cast without a wrapping transaction (the live server must see what tests commit)."""
-    return _CAST[0]
+    return BUILT_CAST[0]
 
 
 @pytest.fixture
@@ -127,7 +129,6 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium is not installed at {CHROMIUM}: install it with `apt-get install chromium` "
                     "(or point CHROMIUM_PATH at a Chromium binary) to run the browser tests.")
-    from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an asyncio loop in this thread; the ORM calls our
     # fixtures make in between are plain synchronous code, so Django's guard is lifted
@@ -190,7 +191,6 @@ def page_as(new_page, live_portal):
         return page
 
     yield make
-    from django.contrib.sessions.models import Session
 
     for office, key in sessions:
         with schema_context(office.schema_name):
@@ -198,7 +198,7 @@ def page_as(new_page, live_portal):
 
 
 def _office_of(user) -> Office:
-    cast = _CAST[0]
+    cast = BUILT_CAST[0]
     for office, members in ((cast.office_a, (cast.alice, cast.bob, cast.carol)), (cast.office_b, (cast.dave,))):
         if any(member.pk == user.pk and member.email == user.email for member in members):
             return office

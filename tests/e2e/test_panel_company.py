@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from clients.approval import approve_company
-from clients.models import Company, Revision, RevisionState
+from clients.models import Company, Person, Revision, RevisionState
 from clients.services import approved_figures_for
 from sync.agents import create_agent
 from sync.ingest import apply_batch
@@ -37,8 +37,6 @@ def company_e(cast):
         yield company
     finally:
         with schema_context(cast.office_a.schema_name):
-            from clients.models import Person
-
             Person.objects.filter(pesel=b.make_pesel(77)).delete()
             Company.objects.filter(pk=company.pk).delete()
             Agent.objects.filter(pk=agent.pk).delete()

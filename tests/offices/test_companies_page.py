@@ -108,9 +108,20 @@ def test_default_month_is_one_with_something_to_approve_and_tabs_switch(office_c
     zus = client.get(page(cast.company_x), {"period": "2026-01", "tab": "zus"}, HTTP_HX_TARGET="review", **HTMX)
     html = zus.content.decode()
     assert html.startswith('<section id="review"') and "<html" not in html
-    assert [row.name for row in zus.context["rows"]] == ["total"]
+    assert [row.figure.kind for row in zus.context["rows"]] == ["zus:total"]
     statements = client.get(page(cast.company_x), {"period": "2026-01", "tab": "statements"})
-    assert sorted(row.name for row in statements.context["rows"]) == ["costs", "income", "revenue"]
+    assert sorted(row.figure.kind for row in statements.context["rows"]) == [
+        "statement:costs", "statement:income", "statement:revenue"]
+
+
+def test_figures_and_the_manual_value_form_show_names_never_codes(office_client, cast):
+    client = office_client(cast.office_a, cast.alice)  # the panel speaks Polish by default
+    zus = client.get(page(cast.company_x), {"period": "2026-01", "tab": "zus"}, HTTP_HX_TARGET="review", **HTMX)
+    assert "Składki ZUS" in zus.content.decode()
+    statements = client.get(page(cast.company_x), {"period": "2026-01", "tab": "statements"}).content.decode()
+    assert "Przychód" in statements
+    for code in (">labour_fund<", ">fgsp<", ">social<", ">revenue<", ">total<"):
+        assert code not in statements, code  # the manual value form lists every kind
 
 
 def test_no_data_where_the_program_has_nothing_or_do_not_update(office_client, cast):

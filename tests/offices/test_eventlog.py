@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
+from offices import tasks
 from sync.agents import create_agent
 from sync.events import record_batch
 from sync.health import alert_silent_agents, near_deadline, program_health, silent_agents
@@ -129,11 +131,9 @@ def test_silent_agent_banner_and_one_email_a_day(office_client, cast):
 
 
 def test_beat_tasks_queue_one_task_per_office(cast, monkeypatch):
-    from offices import tasks
-
     queued = []
-    monkeypatch.setattr(tasks.scheduled_approvals, "delay", lambda: queued.append(_schema()))
-    monkeypatch.setattr(tasks.silent_agent_alerts, "delay", lambda: queued.append(_schema()))
+    monkeypatch.setattr(tasks.scheduled_approvals, "apply_async", lambda: queued.append(_schema()))
+    monkeypatch.setattr(tasks.silent_agent_alerts, "apply_async", lambda: queued.append(_schema()))
     assert tasks.scheduled_approvals_all_offices() >= 2
     assert tasks.silent_agent_alerts_all_offices() >= 2
     assert {cast.office_a.schema_name, cast.office_b.schema_name} <= set(queued)
@@ -143,6 +143,4 @@ def test_beat_tasks_queue_one_task_per_office(cast, monkeypatch):
 
 
 def _schema():
-    from django.db import connection
-
     return connection.schema_name

@@ -9,15 +9,17 @@ import time
 import pytest
 from django.utils import timezone
 
+from clients.dashboard import dashboard_for
 from clients.messaging import services
 from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose, Status
 from clients.models import Company, Person, parse_period
 from clients.self_service import mark_paid
 from clients.summaries import queue_summary
+from clients.unpaid import payment_items, unpaid_items
 from offices.accounts.models import OfficeSettings
-from offices.panel.messages import _unpaid_items
 from sync.agents import create_agent
 from sync.ingest import apply_batch
+from sync.ingest_people import invite_on_commit
 from tests.clients import batches as b
 from tests.conftest import PESEL_BOB, PESEL_CAROL
 from tests.offices.panel_support import admin_user, bookkeeper, in_office  # noqa: F401
@@ -106,7 +108,7 @@ def test_log_shows_channel_status_reason_seen_and_paid(office_client, cast, reac
         Message.objects.filter(pk=sms.pk).update(status=Status.FAILED, error_code="21211",
                                                  reason="Invalid 'To' phone number")
         type(cast.carol).objects.filter(pk=cast.carol.pk).update(last_login=sent_at + datetime.timedelta(hours=1))
-        vat = next(item for item in _unpaid_items(cast.company_y, JAN, timezone.localdate())
+        vat = next(item for item in unpaid_items(cast.company_y, timezone.localdate(), period=JAN)
                    if item.tax_type == "VAT-7")
         mark_paid(vat, by=cast.carol)
     response = office_client(cast.office_a, bookkeeper).get(log_url(cast.company_y))
@@ -188,7 +190,7 @@ def test_nudge_reminds_the_unpaid_once_a_day(office_client, cast, reachable, boo
 
 def test_nudge_with_everything_paid_queues_nothing(office_client, cast, reachable):
     with in_office(cast.office_a):
-        for item in _unpaid_items(cast.company_y, JAN, timezone.localdate()):
+        for item in unpaid_items(cast.company_y, timezone.localdate(), period=JAN):
             mark_paid(item, by=cast.carol)
     response = office_client(cast.office_a, cast.alice).post(
         f"/panel/companies/{cast.company_y.pk}/messages/nudge/", {"period": "2026-01"}, follow=True)
@@ -310,8 +312,6 @@ def test_sync_invites_new_people_once_when_the_office_says_so(cast, django_captu
             apply_batch(b.batch(data), agent)
         run(callbacks)
         # and a hook run twice for the same person (a concurrent sync) invites once
-        from sync.ingest import invite_on_commit
-
         with django_capture_on_commit_callbacks() as callbacks:
             invite_on_commit([person.pk])
         run(callbacks)
@@ -373,3 +373,36 @@ def test_resend_invitation_refusals(office_client, cast, reachable):
     assert client.get(f"/panel/companies/{cast.company_y.pk}/people/{carol_person.pk}/invite/").status_code == 405
     with in_office(cast.office_a):
         assert not Message.objects.filter(purpose=Purpose.INVITATION).exists()
+
+
+# --- One read model of unpaid items -------------------------------------------------------------------
+
+
+def test_dashboard_reminders_and_nudge_agree_on_the_unpaid_items(cast, reachable):
+    today = timezone.localdate()
+    with in_office(cast.office_a):
+        items = payment_items(cast.company_y, today, period=JAN)
+        vat = next(item for item in items if item.tax_type == "VAT-7")
+        mark_paid(vat, by=cast.carol)
+        unpaid = {item.figure_id for item in unpaid_items(cast.company_y, today, period=JAN)}
+        assert unpaid and vat.figure_id not in unpaid
+        assert unpaid == {item.figure_id for item in items if item.to_pay and item is not vat}
+        # the client's dashboard
+        board = next(board for board in dashboard_for(cast.carol, today) if board.company == cast.company_y)
+        assert {item.figure_id for item in board.items if item.to_pay and item.period == JAN} == unpaid
+        # the panel's nudge
+        nudge = services.queue_nudge(cast.company_y, JAN, today)
+        assert nudge.unpaid == len(unpaid) and nudge.queued
+        assert all(set(message.revision_ids) == unpaid for message in nudge.queued)
+        # the payment reminders, a few days before the first due date
+        first_due = min(item.due_date for item in items if item.figure_id in unpaid)
+        OfficeSettings.objects.filter(singleton=1).update(reminder_days=[3])
+        reminders = [m for m in services.queue_reminders(first_due - datetime.timedelta(days=3))
+                     if m.company_id == cast.company_y.pk]
+        due_then = {item.figure_id for item in items if item.figure_id in unpaid and item.due_date == first_due}
+        assert reminders and all(set(message.revision_ids) == due_then for message in reminders)
+        # once everything is paid, nothing is due any more for any of them
+        for item in unpaid_items(cast.company_y, today, period=JAN):
+            mark_paid(item, by=cast.carol)
+        assert unpaid_items(cast.company_y, today, period=JAN) == []
+        assert not any(services.reminder_still_due(message) for message in nudge.queued + reminders)

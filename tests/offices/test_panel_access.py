@@ -6,9 +6,11 @@ from django.core.cache import cache
 from django.urls import reverse
 from django_tenants.utils import schema_context
 
+from offices.accounts.models import OfficeSettings
 from offices.accounts.services import deactivate_user
 from offices.panel import urls as panel_urls
 from sync.agents import agent_for_token, create_agent
+from sync.models import Agent
 from tests.conftest import PASSWORD
 from tests.offices.panel_support import HTMX, admin_user, bookkeeper, in_office  # noqa: F401
 
@@ -72,8 +74,6 @@ def test_a_session_of_office_b_is_not_valid_on_office_a(office_client, cast, pag
 
 
 def test_objects_of_another_office_are_not_found(office_client, cast):
-    from sync.models import Agent
-
     with in_office(cast.office_a):
         ids_in_a = set(Agent.objects.values_list("pk", flat=True))
     with schema_context(cast.office_b.schema_name):
@@ -108,8 +108,6 @@ def test_home_sends_staff_to_the_panel_and_clients_elsewhere(office_client, cast
 @pytest.fixture
 def mfa_required(cast):
     with in_office(cast.office_a):
-        from offices.accounts.models import OfficeSettings
-
         row = OfficeSettings.load()
         row.require_mfa_for_admins = True
         row.save()

@@ -2,9 +2,9 @@
 
 import re
 
+from clients.vocabulary import DATA_KINDS, PROGRAM_CODES
 from offices.accounts.models import AuditAction, AuditEntry
 from sync.agents import agent_for_token, create_agent
-from sync.batch import DATA_KINDS, PROGRAM_CODES
 from sync.models import Agent
 from sync.programs import NO, PARTIAL, PROGRAMS, YES
 from tests.offices.panel_support import HTMX, bookkeeper, in_office  # noqa: F401

@@ -1,11 +1,13 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
+import offices.provisioning as provisioning
 from offices.accounts.models import OfficeSettings, Role, User
 from offices.models import Domain, Office
-from offices.provisioning import create_office, template_schema, validate_slug
+from offices.provisioning import create_office, offices_needing_migrations, template_schema, validate_slug
 
 
 @pytest.mark.parametrize("slug, code", [
@@ -61,8 +63,6 @@ def test_the_template_schema_holds_no_office_data(db):
 
 
 def test_a_failed_provisioning_leaves_nothing_behind(db, monkeypatch):
-    import offices.provisioning as provisioning
-
     def broken_login(*args, **kwargs):
         raise RuntimeError("disk full")
 
@@ -81,10 +81,6 @@ def test_an_office_needs_a_name(db):
 
 
 def test_migrate_offices_migrates_only_the_offices_that_are_behind(cast):
-    from django.core.management import call_command
-
-    from offices.provisioning import offices_needing_migrations
-
     assert offices_needing_migrations() == []
     with connection.cursor() as cursor:
         # offices.0001 is recorded in office schemas without creating anything there: safe to re-apply.

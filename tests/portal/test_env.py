@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -47,9 +50,6 @@ def test_lists_are_comma_separated_and_trimmed():
 
 
 def test_production_without_a_secret_key_refuses_to_start(tmp_path):
-    import subprocess
-    import sys
-
     result = subprocess.run(
         [sys.executable, "-c", "import portal.settings"],
         env={"BIURKO_ENV": "production", "DATABASE_URL": "postgres://u@127.0.0.1:1/x", "PATH": "/usr/bin"},

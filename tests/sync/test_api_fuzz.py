@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.batch import FIGURE_LABELS, PROGRAM_CODES, TAX_TYPES
+from clients.vocabulary import PROGRAM_CODES, TAX_TYPES
+from sync.batch import FIGURE_LABELS
 from tests.clients.batches import make_nip, make_pesel
 from tests.sync.conftest import API
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from clients.models import Company, Revision
+from portal.celery import app
 from sync import idempotency
 from sync.agents import create_agent
 from sync.models import Agent, Batch, Event, IdempotencyRecord
@@ -141,7 +142,6 @@ def test_an_expired_record_not_yet_deleted_is_not_replayed(cast, agent_client):
 def test_the_periodic_task_queues_the_cleanup_in_every_office(cast, agent_client, settings):
     """The public task fans out per office through tenant-schemas-celery (eager here, a real worker in prod)."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    from portal.celery import app
 
     app.conf.task_always_eager = True
     try:

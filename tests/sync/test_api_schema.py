@@ -4,7 +4,8 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from sync.batch import FIGURE_LABELS, PERSON_ROLES, PROGRAM_CODES, TAX_TYPES
+from clients.vocabulary import PROGRAM_CODES, TAX_TYPES
+from sync.batch import FIGURE_LABELS, PERSON_ROLES
 from tests.sync.conftest import API
 
 

@@ -2,7 +2,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from offices.accounts.activation import activation_url
-from offices.provisioning import create_office, office_url
+from offices.provisioning import create_office
+from offices.tenancy import office_url
 
 
 class Command(BaseCommand):

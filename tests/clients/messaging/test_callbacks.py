@@ -4,11 +4,11 @@ from django.test import Client
 from django_tenants.utils import schema_context
 from twilio.request_validator import RequestValidator
 
-from clients.messaging import dispatch, services
+from clients.messaging import dispatch, links
 from clients.messaging.models import Channel, Message, Status, Suppression
 from clients.models import Person
 from clients.summaries import queue_summary
-from offices.provisioning import office_host
+from offices.tenancy import office_host
 from tests.clients.messaging.peers import AUTH_TOKEN
 
 PATH = "/messaging/twilio/status/"
@@ -104,7 +104,7 @@ def test_unsubscribe_link_turns_off_emails_and_only_in_its_office(peers, make_co
     f = make_company()
     person = f.people[0]
     with schema_context(f.office.schema_name):
-        url = services.unsubscribe_url(person)
+        url = links.unsubscribe_url(person)
     path = url.split(":8000", 1)[1]
     client = Client(HTTP_HOST=office_host(f.office.slug))
     page = client.get(path)

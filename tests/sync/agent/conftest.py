@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +24,7 @@ from django.db import connections
 from django_tenants.utils import schema_context
 
 from clients.models import Company
-from offices.provisioning import office_host
+from offices.tenancy import office_host
 from sync.agents import create_agent
 from sync.models import Agent, Batch, ErrorReport, Event
 
@@ -128,8 +129,6 @@ class EdgeStub:
     """
 
     def __init__(self, upstream_port: int, script: list):
-        import time
-
         stub = self
         self.script, self.log = list(script), []
 

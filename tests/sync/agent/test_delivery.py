@@ -10,7 +10,9 @@ from decimal import Decimal
 
 from clients.models import Figure, Revision, RevisionState
 from sync.agent.cli import EXIT_OK, EXIT_QUEUED, main
+from sync.agent.config import load_config
 from sync.agent.queue import Queue
+from sync.agent.runner import Agent
 from sync.models import Batch, ErrorReport, Event
 from tests.clients import batches as b
 from tests.sync.agent.conftest import examples_dir, free_port
@@ -210,9 +212,6 @@ def test_zip_of_files_and_error_report(portal, live_agent, agent_config):
     code, out, err = run(config, "watch", "--once")
     assert code == EXIT_OK, (out, err)
     assert values(live_agent, nip)[("2026-03", "tax:VAT-7")] == Decimal("10.00")
-
-    from sync.agent.config import load_config
-    from sync.agent.runner import Agent
 
     agent = Agent(load_config(config), out=io.StringIO(), err=io.StringIO())
     try:

@@ -47,7 +47,7 @@ def test_every_example_reproduces_its_dra(shared_data, name):
 
 
 def test_ix2_formula_full_contributions_2026():
-    """GLOSSARY/README facts: social 1788.29 + health 432.54 + FP 138.47 = 2359.30 to pay."""
+    """docs/glossary.md ("Facts the tests rely on"): social 1788.29 + health 432.54 + FP 138.47 = 2359.30 to pay."""
     result = detect_and_parse(kedu_xml(dra_xml(social="1788.29", health="432.54", fp="138.47")))
     (entry,) = result.batch.companies[0].zus
     assert entry.total == Decimal("2359.30")

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0004_figure_period_index'),
+        ('clients', '0005_program_choices_callable'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,85 @@
+"""Display names of the vocabulary (``clients.vocabulary``), in one place; translated through locale/.
+
+A page, an e-mail, a PDF or an export shows these, never the codes.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from clients.vocabulary import PROGRAM_CODES, STATEMENT_PREFIX, TAX_PREFIX, ZUS_PREFIX
+
+#: Product names are not translated; the two that are not products are.
+PROGRAM_NAMES = {
+    "optima": "Comarch ERP Optima", "symfonia": "Symfonia", "platnik": "Płatnik (ZUS)",
+    "insert_gt": "InsERT GT (Rachmistrz, Rewizor, Gratyfikant)",
+    "insert_nexo": "InsERT nexo (Rachmistrz, Rewizor, Gratyfikant)", "raks": "RAKS SQL", "ramzes": "Ramzes",
+    "wapro": "WAPRO (Kaper, Fakir, Gang)", "finka": "Finka", "reset2": "Reset2 (R2księga, R2płatnik)",
+    "kpr": "KPR", "fakt": "Fakt", "enova365": "enova365", "buchalter": "Buchalter", "skp": "SKP",
+    "mala_ksiegowosc": "Mała Księgowość", "ognik": "Ognik", "pcbiznes": "PC-Biznes",
+    "file_import": _("File import (JPK_V7, Płatnik KEDU)"), "other": _("Other program"),
+}
+DATA_KIND_LABELS = {
+    "basic_data": _("Basic data"),
+    "zus": _("ZUS"),
+    "taxes": _("Taxes"),
+    "statements": _("Statements"),
+}
+
+
+def program_choices() -> list[tuple[str, str]]:
+    """``(code, name)`` for model and form fields (a callable, so renaming a program needs no migration)."""
+    return [(code, PROGRAM_NAMES[code]) for code in PROGRAM_CODES]
+
+
+def program_name(code: str) -> str:
+    """The program's name; an unknown code (e.g. from an old record) is shown as it is."""
+    return str(PROGRAM_NAMES.get(code, code))
+
+
+# --- figure kinds ------------------------------------------------------------------------------------
+
+TAX_NAMES = {
+    "VAT-7": _("VAT"),
+    "VAT-7K": _("VAT (quarterly)"),
+    "PIT-4": _("PIT-4 — tax withheld from salaries"),
+    "PIT-5": _("Income tax advance (PIT-5)"),
+    "PIT-5L": _("Income tax advance, linear (PIT-5L)"),
+    "PIT-28": _("Lump-sum tax (PIT-28)"),
+    "PIT-8A": _("PIT-8A — lump-sum tax withheld"),
+    "CIT": _("Corporate income tax advance (CIT)"),
+}
+#: ZUS is paid in one transfer: a client sees one item of this name per payer and month.
+ZUS_NAME = _("ZUS contributions")
+ZUS_PART_NAMES = {
+    "social": _("Social contributions"),
+    "health": _("Health contribution"),
+    "labour_fund": _("Labour Fund and Solidarity Fund (FP/FS)"),
+    "fgsp": _("Guaranteed Employee Benefits Fund (FGŚP)"),
+    "total": ZUS_NAME,
+}
+STATEMENT_NAMES = {
+    "revenue": _("Revenue"),
+    "costs": _("Costs"),
+    "income": pgettext_lazy("statement", "Income"),
+    "vat_due": _("VAT due"),
+}
+
+
+def statement_label(name: str) -> str:
+    """A statement line's name; totals named by an agent (``trial_balance_debit``) are made readable."""
+    if name in STATEMENT_NAMES:
+        return str(STATEMENT_NAMES[name])
+    return name.replace("_", " ").strip().capitalize()
+
+
+def figure_name(kind: str) -> str:
+    """What a person reads for a figure kind (``tax:VAT-7`` → "VAT", ``zus:labour_fund`` → "… (FP/FS)")."""
+    if kind.startswith(TAX_PREFIX):
+        name = kind[len(TAX_PREFIX):]
+        return str(TAX_NAMES.get(name, name))
+    if kind.startswith(ZUS_PREFIX):
+        name = kind[len(ZUS_PREFIX):]
+        return str(ZUS_PART_NAMES.get(name, name))
+    return statement_label(kind[len(STATEMENT_PREFIX):] if kind.startswith(STATEMENT_PREFIX) else kind)

@@ -1,0 +1,269 @@
+"""Payment items: what a client has to pay for a month — the one read model of "what is (un)paid".
+
+One ``PaymentItem`` per transfer: one per tax figure (``tax:<type>``) and one per ZUS payer and month (the
+``zus:total`` figure, or the sum of the parts when no total was sent) — ZUS is paid in one transfer. Each
+carries its approved amount, due date, the client's paid mark and how to pay it (account, title, QR).
+Only *approved* revisions are read; a negative amount is a refund and zero is nothing to pay.
+
+``payment_items(companies, today, ...)`` builds them (two queries, whatever the history's length) and
+``unpaid_items(...)`` keeps those still to pay. The client's dashboard and month pages, the payment
+reminders, a reminder's last check before it leaves and the panel's nudge all read them here, so whether an
+item is due, paid or settled is decided in one place (``PaymentItem.paid`` / ``to_pay``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from clients import payments
+from clients.access import mask_pesel
+from clients.models import Company, CompanyPerson, Figure, PaymentMark, PersonRole, Revision, RevisionState
+
+ZERO = Decimal("0.00")
+
+TAX_NAMES = {
+    "VAT-7": _("VAT"),
+    "VAT-7K": _("VAT (quarterly)"),
+    "PIT-4": _("PIT-4 — tax withheld from salaries"),
+    "PIT-5": _("Income tax advance (PIT-5)"),
+    "PIT-5L": _("Income tax advance, linear (PIT-5L)"),
+    "PIT-28": _("Lump-sum tax (PIT-28)"),
+    "PIT-8A": _("PIT-8A — lump-sum tax withheld"),
+    "CIT": _("Corporate income tax advance (CIT)"),
+}
+ZUS_NAME = _("ZUS contributions")
+ZUS_PART_KINDS = ("zus:social", "zus:health", "zus:labour_fund", "zus:fgsp")
+
+def period_label(period: date) -> str:
+    return f"{period.month:02d}.{period.year}"
+
+
+# --- Payment items -----------------------------------------------------------------------------
+
+
+@dataclass
+class PaymentItem:
+    """One transfer a client may have to make."""
+
+    company: Company
+    figure: Figure  # the anchor: the tax figure, the ZUS total, or the first ZUS part
+    period: date
+    group: str  # "tax" or "zus"
+    tax_type: str
+    payer_key: str
+    amount: Decimal
+    due_date: date | None
+    label: str  # the revision's label (declaration, correction, forecast…)
+    today: date
+    mark: PaymentMark | None = None
+    account: str | None = None
+    title: str = ""
+    qr_payload: str | None = None
+    recipient: str = ""
+
+    @property
+    def figure_id(self) -> int:
+        return self.figure.pk
+
+    @property
+    def name(self) -> str:
+        if self.group == "zus":
+            return str(ZUS_NAME)
+        return str(TAX_NAMES.get(self.tax_type, self.tax_type))
+
+    @property
+    def payer_label(self) -> str:
+        """Whose contributions (a payer other than the company itself); a PESEL always masked."""
+        if not self.payer_key:
+            return ""
+        return mask_pesel(self.payer_key) if len(self.payer_key) == 11 else self.payer_key
+
+    @property
+    def period_label(self) -> str:
+        if self.tax_type in payments.QUARTERLY_TAX_TYPES:
+            return payments.Period.parse(self.period).label(quarterly=True)
+        return period_label(self.period)
+
+    @property
+    def refund(self) -> bool:
+        return self.amount < 0
+
+    @property
+    def refund_amount(self) -> Decimal:
+        return -self.amount
+
+    @property
+    def payable(self) -> bool:
+        return self.amount > 0
+
+    @property
+    def paid(self) -> bool:
+        return self.mark is not None and self.mark.amount == self.amount
+
+    @property
+    def mark_outdated(self) -> bool:
+        """Marked paid for an amount the office has since changed."""
+        return self.mark is not None and self.mark.amount != self.amount
+
+    @property
+    def to_pay(self) -> bool:
+        return self.payable and not self.paid
+
+    @property
+    def days_left(self) -> int | None:
+        return None if self.due_date is None else (self.due_date - self.today).days
+
+    @property
+    def overdue(self) -> bool:
+        return self.to_pay and self.due_date is not None and self.due_date < self.today
+
+    @property
+    def days_overdue(self) -> int:
+        return -(self.days_left or 0)
+
+    @property
+    def forecast(self) -> bool:
+        return self.label == "forecast"
+
+    @property
+    def account_display(self) -> str:
+        return payments.format_account(self.account) if self.account else ""
+
+    @property
+    def title_lines(self) -> list[str]:
+        return payments.title_lines(self.title) if self.title else []
+
+    @property
+    def qr_svg(self) -> str:
+        return payments.payment_qr_svg(self.qr_payload, scale=3) if self.qr_payload else ""
+
+    @property
+    def qr_too_large(self) -> bool:
+        return self.to_pay and self.account is not None and self.amount > payments.QR_MAX_AMOUNT
+
+
+def _tax_identifier(company: Company) -> dict | None:
+    """Who the tax transfers are for: ``{"nip": …}`` (the company's NIP), else ``{"pesel": …}``.
+
+    A company's NIP is normally valid (agents and the panel validate it). When it is not, taxes of a sole
+    trader without a NIP go to the PESEL micro-account, so the owner's PESEL is used (one query, only then);
+    None when there is neither: the client is asked to contact the office.
+    """
+    try:
+        return {"nip": payments.validate_nip(company.nip)}
+    except ValueError:
+        pass
+    pesel = (CompanyPerson.objects.filter(company=company, role=PersonRole.OWNER, person__pesel__isnull=False)
+             .order_by("pk").values_list("person__pesel", flat=True).first())
+    try:
+        return {"pesel": payments.validate_pesel(pesel)} if pesel else None
+    except ValueError:
+        return None
+
+
+def _fill_paying(item: PaymentItem, identifier: dict | None) -> None:
+    """Account, exact title and QR payload of an item (none of them when there is nothing to pay to)."""
+    if item.group == "zus":
+        item.title = payments.zus_transfer_title(item.period)
+        item.recipient = payments.ZUS_RECIPIENT_NAME
+        account = item.company.zus_account
+        try:
+            item.account = payments.normalize_account(account) if account else None
+        except ValueError:
+            item.account = None
+        qr_title = item.title
+    else:
+        item.recipient = payments.TAX_RECIPIENT_NAME
+        if identifier is None:
+            return
+        item.account = payments.tax_microaccount(**identifier)
+        item.title = payments.tax_transfer_title(item.tax_type, item.period, **identifier)
+        qr_title = payments.tax_qr_title(item.tax_type, item.period)
+    if item.account and item.payable and payments.qr_amount_fits(item.amount):
+        item.qr_payload = payments.payment_qr_payload(account=item.account, amount=item.amount,
+                                                      name=item.recipient, title=qr_title)
+
+
+def build_items(company: Company, revisions, marks: dict[int, PaymentMark], today: date,
+                identifier: dict | None = None) -> list[PaymentItem]:
+    """Payment items from approved tax and ZUS revisions (each carrying its ``figure``) of one company."""
+    identifier = _tax_identifier(company) if identifier is None else identifier
+    items: list[PaymentItem] = []
+    zus: dict[tuple[date, str], dict[str, Revision]] = defaultdict(dict)
+    for revision in revisions:
+        figure = revision.figure
+        if figure.kind.startswith("tax:"):
+            items.append(PaymentItem(company, figure, figure.period, "tax", figure.kind[4:], "", revision.amount,
+                                     revision.due_date, revision.label, today, marks.get(figure.pk)))
+        elif figure.kind.startswith("zus:"):
+            zus[(figure.period, figure.payer_key)][figure.kind] = revision
+    for (period, payer_key), parts in zus.items():
+        total = parts.get("zus:total")
+        if total is not None:
+            anchor, amount = total, total.amount
+        else:
+            present = [parts[kind] for kind in ZUS_PART_KINDS if kind in parts]
+            if not present:
+                continue
+            anchor, amount = present[0], sum((r.amount for r in present), ZERO)
+        items.append(PaymentItem(company, anchor.figure, period, "zus", "", payer_key, amount, anchor.due_date,
+                                 anchor.label, today, marks.get(anchor.figure.pk)))
+    for item in items:
+        _fill_paying(item, identifier)
+    items.sort(key=lambda i: (i.due_date or date.max, i.period, i.group != "zus", i.tax_type, i.payer_key))
+    return items
+
+
+def _approved_payable(company_ids, **filters):
+    return (Revision.objects.filter(state=RevisionState.APPROVED, figure__company_id__in=company_ids, **filters)
+            .exclude(figure__kind__startswith="statement:").select_related("figure")
+            .order_by("figure__period", "figure__kind", "figure__payer_key"))
+
+
+def _period_filters(prefix: str, period, periods, since, before) -> dict:
+    filters = {}
+    if period is not None:
+        filters[f"{prefix}period"] = period
+    if periods is not None:
+        filters[f"{prefix}period__in"] = list(periods)
+    if since is not None:
+        filters[f"{prefix}period__gte"] = since
+    if before is not None:
+        filters[f"{prefix}period__lt"] = before
+    return filters
+
+
+def payment_items(companies: Company | Iterable[Company], today: date, *, period: date | None = None,
+                  periods: Iterable[date] | None = None, since: date | None = None,
+                  before: date | None = None) -> list[PaymentItem]:
+    """Every payment item of these companies (optionally of one month, some months, or a range of months
+    ``since`` ≤ period < ``before``), paid or not, ordered by company, then due date. Two queries."""
+    companies = [companies] if isinstance(companies, Company) else list(companies)
+    if not companies:
+        return []
+    ids = [company.pk for company in companies]
+    periods = list(periods) if periods is not None else None
+    revisions = list(_approved_payable(ids, **_period_filters("figure__", period, periods, since, before)))
+    if not revisions:
+        return []
+    marks = {mark.figure_id: mark for mark in PaymentMark.objects.filter(
+        figure__company_id__in=ids, **_period_filters("figure__", period, periods, since, before))}
+    by_company: dict[int, list[Revision]] = defaultdict(list)
+    for revision in revisions:
+        by_company[revision.figure.company_id].append(revision)
+    items: list[PaymentItem] = []
+    for company in companies:
+        if company.pk in by_company:
+            items += build_items(company, by_company[company.pk], marks, today)
+    return items
+
+
+def unpaid_items(companies: Company | Iterable[Company], today: date, **months) -> list[PaymentItem]:
+    """The payment items still to pay (something to pay, not marked paid for this amount); as ``payment_items``."""
+    return [item for item in payment_items(companies, today, **months) if item.to_pay]
