@@ -3,10 +3,15 @@ the retention setting; Polish pages without internal codes."""
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
-from clients.models import Company, CompanyPerson, DataAccess, Erasure, Person
+from clients.models import Company, CompanyChange, CompanyPerson, DataAccess, Erasure, Person
+from clients.sources import set_enabled
+from offices import tasks
 from offices.accounts.models import AuditAction, AuditEntry, OfficeSettings
 from sync.agents import create_agent
 from sync.ingest import apply_batch
@@ -165,3 +170,18 @@ def test_a_bookkeeper_who_sees_only_their_companies_exports_only_those(office_cl
     alice = office_client(cast.office_a, cast.alice)
     full = json.loads(alice.get(person_url(cast.company_x, bob, "export.json")).content)
     assert sorted(row["nip"] for row in full["memberships"]) == sorted([NIP_X, NIP_Y]) and full["complete"] is True
+
+
+def test_the_daily_retention_task_runs_in_every_office(cast, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.retention, "apply_async", lambda **options: queued.append(connection.schema_name))
+    assert tasks.retention_all_offices() >= 2
+    assert {cast.office_a.schema_name, cast.office_b.schema_name} <= set(queued)
+    # In the office: with a retention period, a company switched off long ago loses its people.
+    with in_office(cast.office_a):
+        OfficeSettings.objects.filter(singleton=1).update(retention_months=1)
+        set_enabled(cast.company_y, False, by=cast.alice)
+        CompanyChange.objects.filter(company=cast.company_y).update(at=timezone.now() - timedelta(days=90))
+        assert tasks.retention() == 1
+        assert not Person.objects.filter(pesel=PESEL_CAROL).exists()
+        assert Company.objects.filter(pk=cast.company_y.pk).exists()  # its tax records stay
