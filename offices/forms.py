@@ -9,7 +9,7 @@ from offices.provisioning import SLUG_MAX_LENGTH, validate_slug
 class OfficeSignupForm(forms.Form):
     name = forms.CharField(label=_("Office name"), max_length=200)
     slug = forms.CharField(
-        label=_("Address"), max_length=SLUG_MAX_LENGTH,
+        label=_("Portal address (subdomain)"), max_length=SLUG_MAX_LENGTH,
         help_text=_("Your office will be at <address>.%(domain)s — lowercase letters, digits, hyphens."),
     )
     owner_email = forms.EmailField(label=_("Your e-mail"))

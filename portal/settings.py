@@ -183,6 +183,7 @@ MFA_TOTP_ISSUER = "Biurko"
 # Cookies are host-only (no *_COOKIE_DOMAIN): a session of office A never reaches office B.
 SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
+CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION

@@ -60,3 +60,9 @@ def test_home_requires_login(office_client, cast):
     response = office_client(cast.office_a).get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_login_page_sends_people_without_an_account_to_their_office(office_client, cast):
+    html = office_client(cast.office_a).get("/accounts/login/").content.decode()
+    assert "/accounts/signup/" not in html  # office sign-up is closed: no link leading to a dead end
+    assert f"poproś {cast.office_a.name} o zaproszenie" in html
