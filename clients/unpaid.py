@@ -19,26 +19,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.utils.translation import gettext_lazy as _
-
 from clients import payments
 from clients.access import mask_pesel
 from clients.models import Company, CompanyPerson, Figure, PaymentMark, PersonRole, Revision, RevisionState
+from clients.names import TAX_NAMES, ZUS_NAME
+from clients.vocabulary import STATEMENT_PREFIX, TAX_PREFIX, ZUS_PART_KINDS, ZUS_PREFIX, ZUS_TOTAL
 
 ZERO = Decimal("0.00")
 
-TAX_NAMES = {
-    "VAT-7": _("VAT"),
-    "VAT-7K": _("VAT (quarterly)"),
-    "PIT-4": _("PIT-4 — tax withheld from salaries"),
-    "PIT-5": _("Income tax advance (PIT-5)"),
-    "PIT-5L": _("Income tax advance, linear (PIT-5L)"),
-    "PIT-28": _("Lump-sum tax (PIT-28)"),
-    "PIT-8A": _("PIT-8A — lump-sum tax withheld"),
-    "CIT": _("Corporate income tax advance (CIT)"),
-}
-ZUS_NAME = _("ZUS contributions")
-ZUS_PART_KINDS = ("zus:social", "zus:health", "zus:labour_fund", "zus:fgsp")
 
 def period_label(period: date) -> str:
     return f"{period.month:02d}.{period.year}"
@@ -198,13 +186,14 @@ def build_items(company: Company, revisions, marks: dict[int, PaymentMark], toda
     zus: dict[tuple[date, str], dict[str, Revision]] = defaultdict(dict)
     for revision in revisions:
         figure = revision.figure
-        if figure.kind.startswith("tax:"):
-            items.append(PaymentItem(company, figure, figure.period, "tax", figure.kind[4:], "", revision.amount,
+        if figure.kind.startswith(TAX_PREFIX):
+            tax_type = figure.kind[len(TAX_PREFIX):]
+            items.append(PaymentItem(company, figure, figure.period, "tax", tax_type, "", revision.amount,
                                      revision.due_date, revision.label, today, marks.get(figure.pk)))
-        elif figure.kind.startswith("zus:"):
+        elif figure.kind.startswith(ZUS_PREFIX):
             zus[(figure.period, figure.payer_key)][figure.kind] = revision
     for (period, payer_key), parts in zus.items():
-        total = parts.get("zus:total")
+        total = parts.get(ZUS_TOTAL)
         if total is not None:
             anchor, amount = total, total.amount
         else:
@@ -222,7 +211,7 @@ def build_items(company: Company, revisions, marks: dict[int, PaymentMark], toda
 
 def _approved_payable(company_ids, **filters):
     return (Revision.objects.filter(state=RevisionState.APPROVED, figure__company_id__in=company_ids, **filters)
-            .exclude(figure__kind__startswith="statement:").select_related("figure")
+            .exclude(figure__kind__startswith=STATEMENT_PREFIX).select_related("figure")
             .order_by("figure__period", "figure__kind", "figure__payer_key"))
 
 

@@ -1,5 +1,7 @@
 """Export of approved figures for a month or a company (CSV, XLSX)."""
 
+import itertools
+
 from django import forms
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -43,6 +45,13 @@ def export_download(request):
         return render(request, "offices/panel/export/export.html", {"form": form, "company": company}, status=400)
     period = form.cleaned_data["period"]
     rows = export.approved_rows(reviewable_companies(request.user), period=period, company=company)
+    first = next(rows, None)
+    if first is None:
+        # A header-only file would look like a broken export: say why there is nothing instead.
+        form.add_error(None, forms.ValidationError(
+            _("Nothing to export: no approved values for this selection."), code="empty"))
+        return render(request, "offices/panel/export/export.html", {"form": form, "company": company})
+    rows = itertools.chain([first], rows)
     if company is not None:
         record_figures_export(request.user, company)  # the RODO access log
     name = "biurko-" + "-".join(part for part in (company.nip if company else "",

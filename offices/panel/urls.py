@@ -20,6 +20,7 @@ def admin(route: str, view, name: str):
 urlpatterns = [
     staff("", views.home, "home"),
     admin("agents/", views.agents, "agents"),
+    admin("agents/<int:agent_id>/token/", views.agent_created, "agent_created"),
     admin("agents/<int:agent_id>/revoke/", views.agent_revoke, "agent_revoke"),
     admin("staff/", views.staff, "staff"),
     admin("staff/<int:user_id>/role/", views.staff_role, "staff_role"),

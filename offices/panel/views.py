@@ -78,9 +78,10 @@ def agents(request):
         except ValidationError as error:
             form.add_error("name", error)
         else:
-            # The raw token is in this response only: it is stored as a hash and never shown again.
-            return _no_store(render(request, "offices/panel/agent_created.html",
-                                    {"agent": agent, "token": raw_token}, status=201))
+            # Post/redirect/get: a reload of the token page must not register a second agent. The raw token
+            # waits in the session for that one page and is gone once shown (only its hash is stored).
+            request.session[_token_session_key(agent.pk)] = raw_token
+            return redirect("panel:agent_created", agent_id=agent.pk)
     context = {
         "form": form,
         "agents": Agent.objects.select_related("created_by"),
@@ -88,6 +89,17 @@ def agents(request):
         "audit": _audit(AGENT_ACTIONS),
     }
     return render(request, "offices/panel/agents.html", context, status=400 if form.errors else 200)
+
+
+def _token_session_key(agent_id: int) -> str:
+    return f"panel:new-agent-token:{agent_id}"
+
+
+@require_GET
+def agent_created(request, agent_id: int):
+    agent = access_agent(request.user, agent_id)
+    token = request.session.pop(_token_session_key(agent.pk), None)
+    return _no_store(render(request, "offices/panel/agent_created.html", {"agent": agent, "token": token}))
 
 
 @require_http_methods(["GET", "POST"])

@@ -11,7 +11,8 @@ from tests.offices.panel_support import HTMX, bookkeeper, in_office  # noqa: F40
 
 
 def _register(client, name="Optima – serwer"):
-    return client.post("/panel/agents/", {"name": name})
+    """Register through the form and follow its redirect to the page that shows the token."""
+    return client.post("/panel/agents/", {"name": name}, follow=True)
 
 
 def _token_in(response) -> str:
@@ -23,7 +24,8 @@ def _token_in(response) -> str:
 def test_registering_shows_the_token_once_and_it_works(office_client, cast):
     client = office_client(cast.office_a, cast.alice)
     response = _register(client)
-    assert response.status_code == 201
+    assert response.status_code == 200
+    assert response.redirect_chain[0][0].endswith("/token/")  # post/redirect/get
     assert response["Cache-Control"] == "no-store"
     token = _token_in(response)
     with in_office(cast.office_a):
@@ -143,3 +145,33 @@ def test_the_agents_list_does_not_grow_queries_with_agents(office_client, cast, 
     client = office_client(cast.office_a, cast.alice)
     with django_assert_max_num_queries(12):
         assert client.get("/panel/agents/").status_code == 200
+
+
+def test_reloading_the_token_page_neither_shows_the_token_again_nor_registers_another_agent(office_client, cast):
+    client = office_client(cast.office_a, cast.alice)
+    response = _register(client, "Reload-me")
+    token, token_page = _token_in(response), response.redirect_chain[0][0]
+    reloaded = client.get(token_page)
+    assert reloaded.status_code == 200
+    assert token not in reloaded.content.decode()
+    assert "nie może zostać pokazany ponownie" in reloaded.content.decode()
+    with in_office(cast.office_a):
+        assert Agent.objects.filter(name="Reload-me").count() == 1
+
+
+def test_the_revoke_confirmation_tells_two_agents_of_one_name_apart(office_client, cast):
+    with in_office(cast.office_a):
+        first, _token = create_agent("BIURO-PC1")
+        second, _token = create_agent("BIURO-PC1")
+    client = office_client(cast.office_a, cast.alice)
+    for agent in (first, second):
+        html = client.get(f"/panel/agents/{agent.pk}/revoke/").content.decode()
+        assert agent.token_prefix in html
+    assert first.token_prefix != second.token_prefix
+
+
+def test_a_client_or_a_bookkeeper_cannot_open_an_agents_token_page(office_client, cast, bookkeeper):  # noqa: F811
+    with in_office(cast.office_a):
+        agent, _token = create_agent("Obce")
+    for user in (cast.bob, bookkeeper):
+        assert office_client(cast.office_a, user).get(f"/panel/agents/{agent.pk}/token/").status_code == 404

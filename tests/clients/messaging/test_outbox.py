@@ -44,6 +44,8 @@ def test_summary_is_one_message_per_person_and_channel_and_queuing_twice_changes
         email = messages[0]
         assert email.recipient == f.people[0].email and "01.2026" in email.subject
         assert "1 234,50 zł" in email.body and "1 234,50 zł" in email.html
+        # a neutral Polish greeting, never "Dzień dobry Anna0," (the bare nominative of a name)
+        assert "Dzień dobry," in email.body and "Dzień dobry," in email.html and "Dzień dobry Anna" not in email.body
         assert len({m.dedup_key for m in messages}) == 4
 
 
