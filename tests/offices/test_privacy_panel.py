@@ -193,3 +193,10 @@ def test_the_daily_retention_task_runs_in_every_office(cast, monkeypatch):
         assert tasks.retention() == 1
         assert not Person.objects.filter(pesel=PESEL_CAROL).exists()
         assert Company.objects.filter(pk=cast.company_y.pk).exists()  # its tax records stay
+
+
+def test_a_companys_figures_export_is_in_the_access_log(office_client, cast):
+    alice = office_client(cast.office_a, cast.alice)
+    response = alice.get(f"/panel/export/download/?company={cast.company_x.pk}&format=csv")
+    assert response.status_code == 200
+    assert _accesses(cast, DataAccess.What.FIGURES) == [("alice@alpha.test", cast.company_x.pk, None)]
