@@ -74,6 +74,8 @@ def validate_nip(value: str | int | None) -> str:
     if number.upper().startswith("PL"):
         number = number[2:]
     try:
+        if not number.strip("0"):  # 0000000000 passes the checksum but is nobody's NIP
+            raise StdnumError()
         return stdnum_nip.validate(number)
     except StdnumError as error:
         raise ValueError(_("“%(value)s” is not a valid NIP.") % {"value": value}) from error
@@ -83,6 +85,8 @@ def validate_pesel(value: str | int | None) -> str:
     """Return the PESEL as 11 digits or raise ValueError saying what is wrong."""
     number = _digits(value)
     try:
+        if not number.strip("0"):
+            raise StdnumError()
         return stdnum_pesel.validate(number)
     except StdnumError as error:
         raise ValueError(_("“%(value)s” is not a valid PESEL.") % {"value": value}) from error

@@ -30,7 +30,7 @@ def normalize_nip(value) -> str:
     text = _text(value)
     try:
         compact = stdnum_nip.compact(text)
-        if not compact:
+        if not compact.strip("0"):  # all zeros passes the checksum but is nobody's number
             raise StdnumError()
         return stdnum_nip.validate(compact)
     except StdnumError:
@@ -45,7 +45,7 @@ def normalize_pesel(value) -> str:
     text = _text(value)
     try:
         compact = stdnum_pesel.compact(text)
-        if not compact:
+        if not compact.strip("0"):  # all zeros passes the checksum but is nobody's number
             raise StdnumError()
         return stdnum_pesel.validate(compact)
     except StdnumError:
@@ -61,7 +61,7 @@ def normalize_regon(value) -> str:
     text = _text(value)
     try:
         compact = stdnum_regon.compact(text)
-        if not compact:
+        if not compact.strip("0"):  # all zeros passes the checksum but is nobody's number
             raise StdnumError()
         return stdnum_regon.validate(compact)
     except StdnumError:

@@ -41,10 +41,10 @@ def _prepare(verbosity: int) -> None:
 def _children(bind: str, web_workers: int, worker_concurrency: int, with_worker: bool) -> list[subprocess.Popen]:
     python = sys.executable
     processes = [
+        # portal/gunicorn_conf.py bounds each read and write of a slow client and the request line/headers.
         subprocess.Popen([
-            python, "-m", "gunicorn", "portal.wsgi:application", "--bind", bind,
-            "--workers", str(web_workers), "--threads", "4", "--access-logfile", "-",
-            "--graceful-timeout", "10",
+            python, "-m", "gunicorn", "-c", "python:portal.gunicorn_conf", "portal.wsgi:application",
+            "--bind", bind, "--workers", str(web_workers),
         ])
     ]
     if with_worker:

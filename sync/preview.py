@@ -52,6 +52,7 @@ class CompanyPreview:
 class BatchPreview:
     companies: list[CompanyPreview] = field(default_factory=list)
     totals: BatchResult = field(default_factory=BatchResult)
+    flags: list = field(default_factory=list)  # office-side contradictions to review (ReviewFlag), besides the file's
 
     @property
     def unknown(self) -> list[CompanyPreview]:

@@ -7,15 +7,17 @@ message is; the broker only carries "look at message 42" and may lose or repeat 
 - a repeated task finds the row no longer QUEUED and does nothing;
 - a lost task (broker restart, worker killed) leaves the row QUEUED or SENDING; the beat's
   ``dispatch_due`` re-publishes QUEUED rows and turns rows stuck in SENDING into UNKNOWN, which
-  ``reconcile`` settles by asking the provider (SMS) instead of resending blindly.
+  ``reconcile`` settles by asking the provider (SMS) instead of resending blindly, or — e-mail, where
+  nobody can be asked — by sending again with the same Message-ID, marked as a resend.
 """
 
 import datetime
 import logging
 import random
+import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -29,6 +31,18 @@ RETRY_CAP_SECONDS = 3600
 #: A retry due within this many seconds goes straight back on the broker; later ones wait for the beat.
 COUNTDOWN_LIMIT_SECONDS = 60
 
+#: What a row says while its fate is being settled, and after (the delivery log shows it to the office).
+LOST_SMS = "The worker was lost while sending; asking the provider."
+LOST_EMAIL = "The worker was lost while sending; the e-mail will be sent again."
+RESENT_EMAIL = ("Sent again: the e-mail may not have left when the worker was lost (the same Message-ID lets "
+                "mail systems recognise a second copy).")
+RESENT_EMAIL_SENT = ("Sent again (%(count)d×): an earlier copy may have arrived too; the same Message-ID lets "
+                     "mail systems recognise it.")
+GAVE_UP_EMAIL = ("The e-mail may or may not have left (SMTP cannot be asked). It was already sent again "
+                 "automatically; use “Send again” if the person did not get it.")
+#: Automatic resends of one e-mail whose fate is unknown; after that it waits for a person (the delivery log).
+MAX_AUTOMATIC_RESENDS = 2
+
 
 def retry_delay(attempt: int) -> float:
     """Exponential backoff with jitter: about base, 2×base, 4×base… (capped), each 50–100 % of that."""
@@ -37,15 +51,47 @@ def retry_delay(attempt: int) -> float:
     return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
 
 
-def publish(message_ids, *, countdown: float | None = None) -> None:
-    """Put send tasks on the broker now (the current schema travels with them) and note when."""
-    from clients.messaging.services import messaging_queue
-    from clients.messaging.tasks import send_message
+#: A row published this long ago and still queued is looked for on the broker (see ``dispatch_due``).
+RECHECK_SECONDS = 20
+#: After a failed publish this process skips publishing for this long: the rows wait in the outbox (the queue
+#: of record) and the beat publishes them, so a batch of 50 companies with the broker down costs one refused
+#: connection, not 50 rounds of Celery's publish retries.
+BROKER_PAUSE_SECONDS = 10.0
+#: One attempt per publish, no retries: a request or an approval never waits on the broker.
+NO_RETRY = {"max_retries": 0}
+_broker_down_until = 0.0
+
+
+class BrokerUnavailableError(Exception):
+    """The broker refused the publish (or did a moment ago): the rows stay for the beat."""
+
+
+def publish(message_ids, *, countdown: float | None = None) -> int:
+    """Put send tasks on the broker now (the current schema travels with them) and note when; how many.
+
+    Raises ``BrokerUnavailableError`` at once when the broker is down — nothing is lost: the rows are queued
+    in the database and ``dispatch_due`` publishes them when it is back.
+    """
+    global _broker_down_until  # noqa: PLW0603 - one flag per process, read and written here only
+    from clients.messaging.services import messaging_queue  # circular: services imports this module
+    from clients.messaging.tasks import send_message  # circular: tasks imports dispatch
 
     message_ids = list(message_ids)
-    for message_id in message_ids:
-        send_message.apply_async((message_id,), queue=messaging_queue(), countdown=countdown)
+    if not message_ids:
+        return 0
+    if time.monotonic() < _broker_down_until:
+        raise BrokerUnavailableError("the broker was unreachable a moment ago")
+    headers = {"_schema_name": connection.schema_name}
+    try:
+        for message_id in message_ids:
+            send_message.apply_async((message_id,), queue=messaging_queue(), countdown=countdown, headers=headers,
+                                     retry=True, retry_policy=NO_RETRY)
+    except Exception as error:  # kombu/redis/amqp each raise their own connection errors
+        _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
+        raise BrokerUnavailableError(str(error)) from error
+    _broker_down_until = 0.0
     Message.objects.filter(pk__in=message_ids).update(enqueued_at=timezone.now())
+    return len(message_ids)
 
 
 def send(message_id: int) -> str:
@@ -78,7 +124,7 @@ def send(message_id: int) -> str:
         return _record_error(message, TransportError(f"Unexpected error: {error!r}", unknown=True))
     sent_at = timezone.now()
     Message.objects.filter(pk=message.pk, status__in=[Status.SENDING, Status.UNKNOWN]).update(
-        status=Status.SENT, provider_id=provider_id, sent_at=sent_at, error_code="", reason="")
+        status=Status.SENT, provider_id=provider_id, sent_at=sent_at, error_code="", reason=_sent_reason(message))
     # A status callback may have overtaken us (DELIVERED already): complete what it could not know.
     Message.objects.filter(pk=message.pk, sent_at__isnull=True).update(sent_at=sent_at)
     Message.objects.filter(pk=message.pk, provider_id="").update(provider_id=provider_id)
@@ -88,6 +134,13 @@ def send(message_id: int) -> str:
         SummaryRequest.objects.filter(company_id=message.company_id, period=message.period,
                                       sent_at__isnull=True).update(sent_at=sent_at)
     return "sent"
+
+
+def _sent_reason(message: Message) -> str:
+    """What the delivery log keeps about a sent message: nothing, or that it is a resend (the trail)."""
+    if message.resends and message.channel == Channel.EMAIL:
+        return RESENT_EMAIL_SENT % {"count": message.resends}
+    return ""
 
 
 def _finish(message: Message, status: str, *, error_code: str = "", reason: str = "") -> None:
@@ -132,18 +185,28 @@ def _record_error(message: Message, error: TransportError) -> str:
     if delay <= COUNTDOWN_LIMIT_SECONDS:
         try:
             publish([message.pk], countdown=delay)
-        except Exception:  # the beat is the safety net
-            logger.exception("message %s: could not publish the retry; the beat will", message.pk)
+        except BrokerUnavailableError as error:  # the beat is the safety net
+            logger.warning("message %s: could not publish the retry (%s); the beat will", message.pk, error)
     return "retry"
 
 
 def reconcile(now: datetime.datetime | None = None) -> dict:
-    """Settle messages whose fate is unknown: ask the provider rather than send twice."""
+    """Settle messages whose fate is unknown.
+
+    SMS: ask the provider rather than send twice. E-mail: SMTP cannot be asked, so an e-mail whose worker
+    was lost (or whose SMTP conversation broke off) is sent again after ``MESSAGING_EMAIL_RESEND_AFTER`` —
+    at least once beats never (docs/messaging.md) — at most ``MAX_AUTOMATIC_RESENDS`` times; then it stays
+    ``unknown`` with a reason the office sees, next to a "Send again" button.
+    """
     now = now or timezone.now()
     stuck_after = datetime.timedelta(seconds=settings.MESSAGING_SENDING_TIMEOUT)
-    lost = Message.objects.filter(status=Status.SENDING, claimed_at__lt=now - stuck_after).update(
-        status=Status.UNKNOWN, reason="The worker was lost while sending; asking the provider.")
-    settled = {"lost": lost, "found": 0, "requeued": 0}
+    resend_after = datetime.timedelta(seconds=settings.MESSAGING_EMAIL_RESEND_AFTER)
+    sending = Message.objects.filter(status=Status.SENDING)
+    lost = sending.filter(channel=Channel.SMS, claimed_at__lt=now - stuck_after).update(
+        status=Status.UNKNOWN, reason=LOST_SMS)
+    lost += sending.filter(channel=Channel.EMAIL, claimed_at__lt=now - resend_after).update(
+        status=Status.UNKNOWN, reason=LOST_EMAIL)
+    settled = {"lost": lost, "found": 0, "requeued": 0, "resent": _resend_lost_emails(now, resend_after)}
     ask_after = datetime.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER)
     unknown = Message.objects.filter(status=Status.UNKNOWN, channel=Channel.SMS, claimed_at__lt=now - ask_after)
     for message in unknown.order_by("claimed_at")[:100]:
@@ -163,16 +226,52 @@ def reconcile(now: datetime.datetime | None = None) -> dict:
     return settled
 
 
+def _resend_lost_emails(now: datetime.datetime, resend_after: datetime.timedelta) -> int:
+    unknown = Message.objects.filter(status=Status.UNKNOWN, channel=Channel.EMAIL,
+                                     claimed_at__lt=now - resend_after)
+    resent = unknown.filter(resends__lt=MAX_AUTOMATIC_RESENDS).update(
+        status=Status.QUEUED, send_at=now, enqueued_at=None, resends=F("resends") + 1, reason=RESENT_EMAIL)
+    if resent:
+        logger.warning("%d e-mail(s) of unknown fate sent again (same Message-ID)", resent)
+    unknown.filter(resends__gte=MAX_AUTOMATIC_RESENDS).exclude(reason=GAVE_UP_EMAIL).update(reason=GAVE_UP_EMAIL)
+    return resent
+
+
 def dispatch_due(now: datetime.datetime | None = None, limit: int = 1000) -> dict:
-    """The beat's work for one office: reconcile, then publish every due message not on the broker lately."""
+    """The beat's work for one office: reconcile, then publish every due message not on the broker.
+
+    "Not on the broker": never published, published more than ``MESSAGING_REENQUEUE_SECONDS`` ago, or
+    published more than ``RECHECK_SECONDS`` ago while the broker's queue holds fewer tasks than such rows —
+    the broker lost them (a restart, or a worker's reserved tasks dropped when its connection broke), so they
+    go out again within one beat of the broker's return instead of minutes later (repeats are harmless).
+    """
     now = now or timezone.now()
     result = reconcile(now)
     again_after = datetime.timedelta(seconds=settings.MESSAGING_REENQUEUE_SECONDS)
-    due = Message.objects.filter(status=Status.QUEUED, send_at__lte=now).filter(
-        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - again_after))
+    due = Message.objects.filter(status=Status.QUEUED, send_at__lte=now)
     if OfficeMessaging.load().sms_suspended_at:
         due = due.exclude(channel=Channel.SMS)
-    ids = list(due.order_by("send_at", "pk").values_list("pk", flat=True)[:limit])
+    due = due.order_by("send_at", "pk").values_list("pk", flat=True)
+    ids = list(due.filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - again_after))[:limit])
+    waiting = list(due.filter(enqueued_at__gte=now - again_after,
+                              enqueued_at__lt=now - datetime.timedelta(seconds=RECHECK_SECONDS))[:limit])
+    if waiting and tasks_on_broker() < len(waiting):
+        ids += waiting
     publish(ids)
     result["published"] = len(ids)
     return result
+
+
+def tasks_on_broker() -> int:
+    """How many tasks wait in the messaging queue; 0 when the broker does not have the queue (restarted)."""
+    from clients.messaging.services import messaging_queue  # circular: services imports this module
+    from clients.messaging.tasks import send_message  # circular: tasks imports dispatch
+
+    app = send_message.app
+    name = messaging_queue() or app.conf.task_default_queue
+    try:
+        with app.connection_for_read() as conn:
+            _name, count, _consumers = conn.default_channel.queue_declare(queue=name, passive=True)
+    except Exception:  # noqa: BLE001 - no such queue (kombu's ChannelError) or no broker: nothing waits there
+        return 0
+    return count

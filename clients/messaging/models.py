@@ -71,6 +71,8 @@ class Message(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Times it was sent again although it may have left already (e-mail of unknown fate, "Send again").
+    resends = models.PositiveSmallIntegerField(_("resends"), default=0)
     provider_id = models.CharField(_("provider's id"), max_length=64, blank=True)
     error_code = models.CharField(_("error code"), max_length=32, blank=True)
     reason = models.TextField(_("reason"), blank=True)

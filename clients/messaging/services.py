@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django_tenants.utils import schema_context
 
 from clients.activation import invite_person
-from clients.messaging import content, gsm
+from clients.messaging import content, dispatch, gsm
 from clients.messaging.links import current_office, portal_url, unsubscribe_url
 from clients.messaging.models import (
     SENT_STATUSES,
@@ -125,19 +126,12 @@ def enqueue_on_commit(message_ids) -> None:
     schema = connection.schema_name
 
     def publish():
-        from clients.messaging.tasks import send_message
-
-        now = timezone.now()
-        try:
-            for message_id in message_ids:
-                send_message.apply_async((message_id,), queue=messaging_queue(), headers={"_schema_name": schema})
-        except Exception:  # the beat is the safety net
-            logger.exception("could not publish %d message(s); the beat will send them", len(message_ids))
-            return
-        from django_tenants.utils import schema_context
-
         with schema_context(schema):
-            Message.objects.filter(pk__in=message_ids).update(enqueued_at=now)
+            try:
+                dispatch.publish(message_ids)
+            except dispatch.BrokerUnavailableError as error:  # the outbox is the queue of record; the beat sends them
+                logger.warning("could not publish %d message(s) (%s); the beat will send them",
+                               len(message_ids), error)
 
     transaction.on_commit(publish)
 
@@ -486,7 +480,8 @@ def resume_sms() -> list[int]:
 def resend_message(message: Message) -> bool:
     """A person's decision to send again a message whose fate is unknown (or that failed for a fixed reason)."""
     updated = Message.objects.filter(pk=message.pk, status__in=[Status.UNKNOWN, Status.FAILED]).update(
-        status=Status.QUEUED, send_at=timezone.now(), reason="", error_code="", provider_id="", enqueued_at=None)
+        status=Status.QUEUED, send_at=timezone.now(), reason="", error_code="", provider_id="", enqueued_at=None,
+        resends=F("resends") + 1)
     if updated:
         enqueue_on_commit([message.pk])
     return bool(updated)

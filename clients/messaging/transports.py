@@ -160,6 +160,10 @@ class TwilioSms(Transport):
 # --- e-mail -----------------------------------------------------------------------------------------
 
 
+#: On an e-mail sent again although the first copy may have arrived: how many times it was resent.
+RESEND_HEADER = "X-Biurko-Resend"
+
+
 def message_id_header(message: Message) -> str:
     """A Message-ID fixed per outbox row: a repeated delivery is recognisably the same e-mail."""
     return f"<biurko.{connection.schema_name}.{message.pk}@{settings.BASE_DOMAIN}>"
@@ -196,6 +200,8 @@ class Email(Transport):
 
         from_email, reply_to = office_sender(current_office())
         headers = {"Message-ID": message_id_header(message)}
+        if message.resends:  # the same Message-ID, and a mark a person (or a filter) can see
+            headers[RESEND_HEADER] = str(message.resends)
         if message.person_id is not None:
             url = unsubscribe_url(message.person)
             headers["List-Unsubscribe"] = f"<{url}>"

@@ -78,7 +78,7 @@ INVITABLE_ROLES = (Role.ADMIN, Role.BOOKKEEPER)
 
 
 @transaction.atomic
-def invite_staff(office, email: str, *, role: Role, by: User, first_name: str = "", last_name: str = "") -> User:
+def invite_staff(email: str, *, role: Role, by: User, first_name: str = "", last_name: str = "") -> User:
     """Create a staff login without a password (the caller queues its activation e-mail in the same transaction:
     ``clients.messaging.services.queue_staff_invitation``, as the panel's ``offices.panel.staff`` does)."""
     require_admin(by)

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +36,7 @@ from clients.messaging.services import (
     queue_invitation,
     queue_nudge,
     recipients,
+    resend_message,
     resume_sms,
     sms_disabled_reason,
 )
@@ -258,6 +259,18 @@ def company_messages_cancel(request, company_id: int):
                                        "Cancelled %(count)d messages of the %(month)s summary.", cancelled)
                      % {"count": cancelled, "month": month})
     return redirect(_log_url(company, period))
+
+
+@require_POST
+def company_message_resend(request, company_id: int, message_id: int):
+    """The delivery log's "Send again" for a message whose fate is unknown or that failed."""
+    company = access_review_company(request.user, company_id)
+    message = get_object_or_404(Message, pk=message_id, company=company)
+    if resend_message(message):
+        messages.success(request, _("Queued to be sent again to %(recipient)s.") % {"recipient": message.recipient})
+    else:
+        messages.info(request, _("This message is not waiting for a decision (it was sent, or is on its way)."))
+    return redirect(_log_url(company, message.period) + f"#message-{message.pk}")
 
 
 @require_POST

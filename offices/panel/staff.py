@@ -10,9 +10,9 @@ from offices.accounts.services import allow_staff_invitation_resend, invite_staf
 
 
 @transaction.atomic
-def invite(office, email: str, *, role: Role, by: User, first_name: str = "", last_name: str = "") -> User:
+def invite(email: str, *, role: Role, by: User, first_name: str = "", last_name: str = "") -> User:
     """A new staff login of the office and its activation e-mail (refusals: ``ValidationError``, nothing written)."""
-    user = invite_staff(office, email, role=role, by=by, first_name=first_name, last_name=last_name)
+    user = invite_staff(email, role=role, by=by, first_name=first_name, last_name=last_name)
     queue_staff_invitation(user, invited_by=by)
     return user
 

@@ -46,6 +46,8 @@ urlpatterns = [
     staff("companies/<int:company_id>/messages/", messages.company_messages, "company_messages"),
     staff("companies/<int:company_id>/messages/cancel/", messages.company_messages_cancel,
           "company_messages_cancel"),
+    staff("companies/<int:company_id>/messages/<int:message_id>/resend/", messages.company_message_resend,
+          "company_message_resend"),
     staff("companies/<int:company_id>/messages/nudge/", messages.company_messages_nudge, "company_messages_nudge"),
     staff("companies/<int:company_id>/people/<int:person_id>/invite/", messages.company_person_invite,
           "company_person_invite"),

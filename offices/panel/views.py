@@ -137,7 +137,7 @@ def staff(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            member = staff_invitations.invite(request.tenant, data["email"], role=Role(data["role"]), by=request.user,
+            member = staff_invitations.invite(data["email"], role=Role(data["role"]), by=request.user,
                                               first_name=data["first_name"], last_name=data["last_name"])
         except ValidationError as error:
             form.add_error("email" if error.code in ("email_taken", "invalid") else None, error)

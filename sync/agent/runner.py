@@ -30,6 +30,7 @@ from sync.agent.files import LocalRejectionError, uploads_of, watched_files
 from sync.agent.queue import Item, Queue, digest, now_iso, write_json
 
 DELIVERED, REJECTED, DUPLICATE, RETRY, PAUSE = "delivered", "rejected", "duplicate", "retry", "pause"
+SPLIT = "split"
 UPLOAD_ENDPOINTS = ("batches", "files")
 MAX_EVENTS_PER_POST = 500
 _COUNTERS = {DELIVERED: "delivered", REJECTED: "rejected", DUPLICATE: "duplicates"}
@@ -37,6 +38,21 @@ _COUNTERS = {DELIVERED: "delivered", REJECTED: "rejected", DUPLICATE: "duplicate
 
 class HaltError(Exception):
     """The portal refuses the agent itself (token, office, URL): nothing can be delivered until it is fixed."""
+
+
+def split_batch(payload: bytes) -> list[bytes]:
+    """A batch body cut in two halves of its companies (payers go with the first); [] if it cannot be cut."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return []
+    companies = data.get("companies") if isinstance(data, dict) else None
+    if not isinstance(companies, list) or len(companies) < 2:
+        return []
+    middle = len(companies) // 2
+    first = {**data, "companies": companies[:middle]}
+    second = {**data, "companies": companies[middle:], "payers": []}
+    return [json.dumps(half, ensure_ascii=False).encode() for half in (first, second)]
 
 
 def agent_info() -> dict:
@@ -238,7 +254,22 @@ class Agent:
                 return PAUSE
             self.say(f"{item.name}: HTTP {status}; retrying in {delay:.0f} s")
             return RETRY
+        if status == 413 and problem.get("code") == "batch_too_large" and item.endpoint == "batches":
+            halves = split_batch(payload)
+            if halves:
+                return self._split(item, halves, problem)
         return self._rejected(item, payload, problem, status)
+
+    def _split(self, item: Item, halves: list[bytes], problem: dict) -> str:
+        """Queue the two halves of a batch over the portal's maxima in its place (each half is split again
+        if still too large). Their keys come from their content, so a restarted agent splits the same way."""
+        for number, half in enumerate(halves, 1):
+            self.queue.add("batches", half, name=f"{item.name} ({number}/{len(halves)})", kind=item.kind,
+                           source=item.source)
+        self.queue.finish(item, SPLIT, problem=problem)
+        self.say(f"{item.name}: larger than the portal accepts in one batch ({problem.get('detail', '')}); "
+                 "sent in two halves")
+        return SPLIT
 
     def _post(self, item: Item, payload: bytes) -> Response:
         if item.endpoint == "files":

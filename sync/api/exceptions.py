@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
@@ -19,8 +20,10 @@ logger = logging.getLogger("sync.api")
 def api_exception_handler(exc, context):
     if isinstance(exc, ProblemError):
         return exc.response()
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        logger.warning("agent API: database unavailable: %s", exc)
+    # psycopg's own errors too: the bulk writer (clients.bulk) talks to psycopg directly.
+    if isinstance(exc, (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)):
+        logger.warning("agent API: database unavailable (answered 503): %s", str(exc).splitlines()[0] if str(exc)
+                       else type(exc).__name__)
         return unavailable()
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         code = "invalid_token" if isinstance(exc, exceptions.AuthenticationFailed) else "not_authenticated"

@@ -12,6 +12,7 @@ response into ``application/problem+json`` — a database error into
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from django.core.signals import got_request_exception
@@ -22,8 +23,8 @@ from sync.api.problems import PROBLEM_CONTENT_TYPE, is_api_path, problem, unavai
 
 _CODES = {
     400: "invalid_body", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 413: "body_too_large", 415: "unsupported_media_type",
-    429: "rate_limited", 501: "not_implemented", 503: "service_unavailable",
+    405: "method_not_allowed", 406: "not_acceptable", 413: "body_too_large", 414: "uri_too_long",
+    415: "unsupported_media_type", 429: "rate_limited", 501: "not_implemented", 503: "service_unavailable",
 }
 _DETAILS = {
     400: lambda: _("The request could not be read."),
@@ -41,6 +42,55 @@ def _remember_exception(sender, request=None, **kwargs):
 got_request_exception.connect(_remember_exception, dispatch_uid="sync.api.middleware.remember_exception")
 
 
+#: An error answered before the body was read: the body is read (and dropped) up to this size, so the
+#: kept-alive connection stays usable for the client's next request (gunicorn itself drains only 64 KiB
+#: and then closes a connection it declared keep-alive). Behind the proxy nginx has read it already.
+DRAIN_LIMIT_BYTES = 16 * 1024 * 1024
+
+
+def drain_unread_body(request) -> None:
+    if getattr(request, "_read_started", True):
+        return
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    if 0 < length <= DRAIN_LIMIT_BYTES:
+        try:
+            while request.read(256 * 1024):
+                pass
+        except OSError:  # the client went away or stalled: nothing to keep alive
+            pass
+
+
+class HandledUnavailableFilter(logging.Filter):
+    """``django.request`` logs a database outage under the API as "Internal Server Error" with a traceback,
+    then the 503 this middleware answered as an error: for a handled condition that pages nobody, it
+    becomes one warning naming the cause (installed on ``django.request`` by ``portal/settings.py``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "biurko_rewritten", False):
+            return True  # rewritten by another instance (configuring logging twice installs the filter twice)
+        request = getattr(record, "request", None)
+        status = getattr(record, "status_code", None)
+        if request is None or not getattr(request, "_agent_api", False) or status not in (500, 503):
+            return True
+        exc = record.exc_info[1] if record.exc_info else getattr(request, "_agent_api_exception", None)
+        database_down = isinstance(exc, (OperationalError, InterfaceError))
+        if status == 500 and not database_down:
+            return True  # a real internal error stays an error, with its traceback
+        if record.exc_info is None and database_down:
+            return False  # the final "Service Unavailable" line of an outage already logged as a warning
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        record.biurko_rewritten = True
+        if database_down:
+            cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            record.msg, record.args = "agent API: database unavailable (answered 503): %s %s: %s", (
+                request.method, request.path, cause)
+            record.exc_info, record.exc_text = None, None
+        return True  # a 503 the API answered itself (its cause is logged by sync.api): a warning
+
+
 class AgentApiErrorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -50,6 +100,8 @@ class AgentApiErrorMiddleware:
             return self.get_response(request)
         request._agent_api = True
         response = self.get_response(request)
+        if response.status_code >= 400:
+            drain_unread_body(request)
         if response.status_code < 400 or response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE):
             return response
         exc = getattr(request, "_agent_api_exception", None)

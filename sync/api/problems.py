@@ -19,7 +19,9 @@ from sync.batch import FieldError
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 JSON_CONTENT_TYPE = "application/json"
 API_PREFIX = "/api/agent/v1/"
-RETRY_AFTER_UNAVAILABLE_SECONDS = 30
+# The portal probes the database on every request and an outage is mostly a restart: retry soon (the
+# agents back off with jitter on top). A fixed 30 s made clients wait ~13 s past a 15 s outage.
+RETRY_AFTER_UNAVAILABLE_SECONDS = 5
 
 # code -> (HTTP status, title). Titles are short and generic; ``detail`` says what exactly happened.
 PROBLEMS: dict[str, tuple[int, object]] = {
@@ -37,6 +39,8 @@ PROBLEMS: dict[str, tuple[int, object]] = {
     "not_acceptable": (406, _("Not acceptable")),
     "idempotency_request_in_flight": (409, _("Request in progress")),
     "body_too_large": (413, _("Request body too large")),
+    "batch_too_large": (413, _("Batch too large")),
+    "uri_too_long": (414, _("URI too long")),
     "unsupported_media_type": (415, _("Unsupported media type")),
     "unsupported_content_encoding": (415, _("Unsupported content encoding")),
     "validation_error": (422, _("Validation failed")),
@@ -100,13 +104,15 @@ def json_response(data, status: int = 200, headers: dict | None = None) -> HttpR
 class ProblemError(Exception):
     """Raised anywhere below a view to answer with a problem; turned into the response by the views."""
 
-    def __init__(self, code: str, detail, *, errors=None, headers=None, status=None):
+    def __init__(self, code: str, detail, *, errors=None, headers=None, status=None, extra=None):
         super().__init__(str(detail))
         self.code = code
         self.detail = detail
         self.errors = errors
         self.headers = headers
         self.status = status
+        self.extra = extra
 
     def response(self) -> HttpResponse:
-        return problem(self.code, self.detail, errors=self.errors, headers=self.headers, status=self.status)
+        return problem(self.code, self.detail, errors=self.errors, headers=self.headers, status=self.status,
+                       extra=self.extra)

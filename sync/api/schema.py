@@ -131,7 +131,7 @@ def _problems(*statuses: int) -> dict:
         404: _("Not found (also for another office's batch)."),
         405: _("Method not allowed."),
         409: _("A request with this Idempotency-Key is still in progress (Retry-After)."),
-        413: _("Body larger than the limit after decompression."),
+        413: _("Body larger than the limit after decompression, or a batch over its maxima (batch_too_large)."),
         415: _("Wrong Content-Type or Content-Encoding."),
         422: _("Validation failed (errors with pointers), or Idempotency-Key reused with another body."),
         429: _("Rate limit exceeded (Retry-After)."),
@@ -174,6 +174,10 @@ class OfficeSerializer(serializers.Serializer):
 class LimitsSerializer(serializers.Serializer):
     max_body_bytes = serializers.IntegerField(help_text=_("Largest accepted body after decompression."))
     rate_limit_per_minute = serializers.IntegerField(help_text=_("Requests per agent per minute."))
+    max_companies_per_batch = serializers.IntegerField(help_text=_(
+        "Most companies in one batch (v1.1); a larger batch is 413 batch_too_large: split it."))
+    max_figures_per_batch = serializers.IntegerField(help_text=_(
+        "Most figures (single values) in one batch (v1.1); a larger batch is 413 batch_too_large: split it."))
 
 
 class ConfigSerializer(serializers.Serializer):

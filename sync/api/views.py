@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -25,7 +25,7 @@ from clients.models import Company
 from clients.vocabulary import PROGRAM_CODES
 from offices.accounts.models import OfficeSettings
 from sync import idempotency
-from sync.api import schema
+from sync.api import limits, schema
 from sync.api.authentication import AgentRateThrottle, AgentTokenAuthentication, IsAgent, remember_agent_info
 from sync.api.bodies import declared_length, parse_json, read_body, require_json_content_type
 from sync.api.exceptions import api_exception_handler
@@ -110,18 +110,17 @@ class AgentAPIView(APIView):
                 "A request with this Idempotency-Key is still being processed; retry in a moment."),
                 headers={"Retry-After": "5"})
         try:
-            status, body, batch = work(claimed)
-        except BaseException:
+            status, body, _batch = work(claimed)
+        finally:
             _release_quietly(claimed)
-            raise
         return json_response(body, status)
 
 
 def _release_quietly(claimed) -> None:
     try:
         idempotency.release(claimed)
-    except Exception:  # noqa: BLE001,S110 - the database may be what failed; the claim then goes stale
-        pass
+    except Exception:  # noqa: BLE001 - the database is what failed: end the session, the claim goes with it
+        connection.close()
 
 
 # --- GET config ----------------------------------------------------------------------------------
@@ -141,6 +140,7 @@ class ConfigView(AgentAPIView):
             "sync_interval_minutes": office_settings.sync_interval_minutes,
             "limits": {
                 "max_body_bytes": settings.AGENT_API_MAX_BODY_BYTES,
+                **limits.config_limits(),
                 "rate_limit_per_minute": settings.AGENT_API_RATE_LIMIT_PER_MINUTE,
             },
         })
@@ -221,12 +221,16 @@ class BatchesView(AgentAPIView):
         agent = self.agent
 
         def work(claimed):
+            data = parse_json(body)
+            limits.check_decoded(data)
             try:
                 with gc_paused():
-                    batch = parse_batch(parse_json(body))
+                    batch = parse_batch(data)
             except RequestInvalidError as exc:
                 raise ProblemError("validation_error", _("The batch cannot be applied: see errors."),
                                    errors=exc.errors) from None
+            del data  # the decoded JSON is not needed while the batch is applied
+            limits.check_parsed(batch)
             remember_agent_info(agent, batch.agent)
             record = apply_and_record(batch, agent, source=Batch.Source.API, started=started, body_bytes=len(body),
                                       claimed=claimed)
@@ -338,9 +342,14 @@ class FilesView(AgentAPIView):
         try:
             kind = django_request.POST.get("kind")
             upload = django_request.FILES.get("file")
+            parts = len(django_request.POST) + len(django_request.FILES)
         except (MultiPartParserError, SuspiciousOperation) as exc:
             raise ProblemError("invalid_body", _("The multipart body could not be read: %(error)s")
                                % {"error": exc}) from None
+        if not parts:  # Django reads garbage as an empty form: it is an unreadable body, not a missing field
+            raise ProblemError("invalid_body", _(
+                "The multipart body holds no form fields: send the fields “kind” and “file” as "
+                "multipart/form-data with its boundary."))
         if kind not in FILE_KINDS:
             raise _field_problem("/kind", "required" if not kind else "invalid_choice",
                                  _("kind must be one of: %(kinds)s.") % {"kinds": ", ".join(FILE_KINDS)})

@@ -7,7 +7,7 @@ Usage (panel upload, ``POST files``)::
         result = detect_and_parse(upload.read(), filename=upload.name, kind=kind_or_none)
     except ExchangeFileError as error:
         ...  # refuse: error.code, error.message (translated), error.variant
-    batch_result = apply_batch(result.batch, agent)  # + show result.warnings / result.insured
+    batch_result = apply_batch(result.batch, agent)  # + show result.warnings / result.flags / result.insured
 
 See docs/importers.md for the formats, the field mapping and the safety limits.
 """
@@ -21,12 +21,12 @@ from sync.batch import FILE_KINDS
 from .jpk import VARIANTS as JPK_VARIANTS
 from .jpk import describe_unknown, parse_jpk
 from .kedu import kedu_variant, parse_kedu
-from .result import ExchangeFileError, ImportResult, InsuredPerson, mask_identifier
+from .result import ExchangeFileError, ImportResult, InsuredPerson, ReviewFlag, mask_identifier
 from .safexml import ImportLimits, StreamReader, default_limits, local, namespace, precheck
 from .zipfiles import iter_zip_members
 
 __all__ = [
-    "ExchangeFileError", "ImportLimits", "ImportResult", "InsuredPerson", "default_limits",
+    "ExchangeFileError", "ImportLimits", "ImportResult", "InsuredPerson", "ReviewFlag", "default_limits",
     "detect", "detect_and_parse", "iter_zip_members", "mask_identifier",
 ]
 
@@ -58,8 +58,9 @@ def detect(data: bytes, *, limits: ImportLimits | None = None) -> tuple[str, str
         known = kedu_variant(ns)
         if known is None:
             raise ExchangeFileError(
-                _("This KEDU file has namespace %(ns)s; the portal reads KEDU 5.x (Płatnik, namespace "
-                  "http://www.zus.pl/…/KEDU_5_6).") % {"ns": ns or "-"}, code="unknown_variant", variant="KEDU")
+                _("This KEDU file has namespace %(ns)s; the portal reads KEDU 5.x (Płatnik, namespaces "
+                  "http://www.zus.pl/2024/KEDU_5_6, http://www.zus.pl/2026/KEDU_5_7).") % {"ns": ns or "-"},
+                code="unknown_variant", variant="KEDU")
         return "kedu", known[0], ns
     raise ExchangeFileError(
         _("The file is XML but neither JPK_V7M/JPK_V7K nor KEDU: its root element is <%(name)s> (namespace "

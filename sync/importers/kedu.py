@@ -12,17 +12,20 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from stdnum.pl import nip as nip_validator
-from stdnum.pl import pesel as pesel_validator
-from stdnum.pl import regon as regon_validator
 
 from sync.batch import Batch, CompanyData, FieldError, PayerData, ZusEntry
 
-from .result import ExchangeFileError, ImportResult, InsuredPerson, mask_identifier
+from .result import ExchangeFileError, ImportResult, InsuredPerson, ReviewFlag, mask_identifier
 from .safexml import ImportLimits, StreamReader, child_text, human_size, is_top, load_schema, local, release
-from .values import digits, is_period, parse_amount
+from .values import digits, is_period, parse_amount, valid_nip, valid_pesel, valid_regon
 
-KEDU_SCHEMAS = {"http://www.zus.pl/2024/KEDU_5_6": ("KEDU 5.6", "kedu_5_6.xsd")}
+# 5.7 differs from 5.6 by its namespace and the annual health settlement (DRA block XII, RCA III part F: 27 → 29
+# fields). Nothing read for the monthly figures moved, so both are read with one field map, each validated
+# against its own schema.
+KEDU_SCHEMAS = {"http://www.zus.pl/2024/KEDU_5_6": ("KEDU 5.6", "kedu_5_6.xsd"),
+                "http://www.zus.pl/2026/KEDU_5_7": ("KEDU 5.7", "kedu_5_7.xsd")}
+# RCA III.C: p2 payer-financed, p3 state budget, p4 insured-financed, p5 Church Fund (p1 is the base).
+RCA_HEALTH_PARTS = ("p2", "p3", "p4", "p5")
 _KEDU_NS = re.compile(r"^http://www\.zus\.pl/(\d{4})/KEDU_(\d+)_(\d+)$")
 ZERO = Decimal("0.00")
 
@@ -106,6 +109,9 @@ class _State:
         self.errors: list[FieldError] = []
         self.insured: list[InsuredPerson] = []
         self.dra_count = 0
+        self.annual_settlements = 0  # DRA XII / RCA III.F blocks present (not imported, counted for the preview)
+        self.dra_health: dict[tuple[str, str], tuple[Decimal, str]] = {}  # (payer, period) → (VI.07, who)
+        self.rca_health: dict[tuple[str, str], Decimal] = {}  # (payer, period) → Σ RCA III.C health
         self.next_index = 0
         self.next_payer_index = 0
 
@@ -126,11 +132,11 @@ class _State:
         short_name = child_text(dra, "II", "p6")
         full_name = " ".join(filter(None, (child_text(dra, "II", "p8"), child_text(dra, "II", "p7"))))
         who = short_name or full_name or (nip or mask_identifier(pesel))
-        if pesel and not pesel_validator.is_valid(pesel):
+        if pesel and not valid_pesel(pesel):
             self.warnings.append(_("ZUSDRA %(period)s (%(who)s): the payer's PESEL %(pesel)s is not valid and was "
                                    "ignored.") % {"period": period, "who": who, "pesel": mask_identifier(pesel)})
             pesel = ""
-        if regon and not regon_validator.is_valid(regon):
+        if regon and not valid_regon(regon):
             self.warnings.append(_("ZUSDRA %(period)s (%(who)s): the REGON is not valid and was ignored.")
                                  % {"period": period, "who": who})
             regon = ""
@@ -142,12 +148,16 @@ class _State:
                         % {"period": period, "who": who, "value": str(error)[:40]}, nip=nip)
             return
         total = self._total(amounts, period, who)
+        if any(local(block.tag) == "XII" for block in dra):
+            self.annual_settlements += 1
+        if nip or pesel:
+            self.dra_health[(nip or pesel, period)] = (amounts["health"] or ZERO, who)
         entry = ZusEntry(index=0, period=period, payer_pesel=pesel or None, payer_nip=nip or None,
                          social=amounts["social"], health=amounts["health"], labour_fund=amounts["labour_fund"],
                          fgsp=amounts["fgsp"], total=total)
 
         if nip:
-            if not nip_validator.is_valid(nip):
+            if not valid_nip(nip):
                 self._error(f"{pointer}/II/p1", "invalid_nip",
                             _("ZUSDRA %(period)s (%(who)s): the payer's NIP %(nip)s is not a valid NIP.")
                             % {"period": period, "who": who, "nip": nip[:20]}, nip=nip)
@@ -211,7 +221,9 @@ class _State:
     def add_rca(self, rca) -> None:
         period = child_text(rca, "I", "p1", "p2")
         nip = digits(child_text(rca, "II", "p1"))
-        payer = nip or mask_identifier(digits(child_text(rca, "II", "p3")))
+        pesel = digits(child_text(rca, "II", "p3"))
+        payer = nip or mask_identifier(pesel)
+        health = ZERO
         for block in rca:
             if local(block.tag) != "III":
                 continue
@@ -222,10 +234,39 @@ class _State:
                 first_name=child_text(block, "A", "p2"), id_type=id_type, masked_id=mask_identifier(identifier),
                 insurance_title=child_text(block, "B", "p1", "p1"), social_total=child_text(block, "B", "p29"),
                 health_base=child_text(block, "C", "p1"))
-            if id_type == "P" and not pesel_validator.is_valid(identifier):
+            if id_type == "P" and not valid_pesel(identifier):
                 self.warnings.append(_("ZUSRCA %(period)s: the PESEL of %(person)s does not pass the checksum.")
                                      % {"period": period, "person": person})
+            if any(local(part.tag) == "F" for part in block):
+                self.annual_settlements += 1
+            health += self._rca_health(block)
             self.insured.append(person)
+        if nip or pesel:
+            key = (nip or pesel, period)
+            self.rca_health[key] = self.rca_health.get(key, ZERO) + health
+
+    @staticmethod
+    def _rca_health(block) -> Decimal:
+        total = ZERO
+        for part in RCA_HEALTH_PARTS:
+            try:
+                total += parse_amount(child_text(block, "C", part)) or ZERO
+            except ValueError:
+                continue  # a garbage amount fails the schema; without one it just does not count here
+        return total
+
+    def health_flags(self) -> list[ReviewFlag]:
+        """A DRA whose VI.07 differs from the sum of its RCA health lines: shown for review, DRA kept as filed."""
+        flags = []
+        for key, (dra_total, who) in self.dra_health.items():
+            rca_total = self.rca_health.get(key)
+            if rca_total is not None and rca_total != dra_total:
+                flags.append(ReviewFlag("health_mismatch", _(
+                    "ZUSDRA %(period)s (%(who)s): the health contribution total VI.07 is %(dra)s, but the ZUSRCA "
+                    "reports of this payer and month add up to %(rca)s (III.C fields 2–5). The DRA's figure was "
+                    "kept, as filed; check which one is right before applying.")
+                    % {"period": key[1], "who": who, "dra": dra_total, "rca": rca_total}))
+        return flags
 
     # --- result -----------------------------------------------------------------------------------------
     def result(self, data: bytes, filename: str, ns: str, schema_name: str, generator: str) -> ImportResult:
@@ -241,9 +282,10 @@ class _State:
                       companies=companies, payers=payers, rejected_companies=tuple(self.rejected),
                       errors=tuple(self.errors))
         details = {"generator": generator, "dra_count": self.dra_count, "rca_insured": len(self.insured),
-                   "rejected": len(self.errors)}
+                   "rejected": len(self.errors), "annual_health_settlements": self.annual_settlements}
         return ImportResult(batch=batch, kind="kedu", variant=self.label, namespace=ns, schema=schema_name,
                             schema_validated=bool(schema_name), warnings=tuple(self.warnings),
+                            flags=tuple(self.health_flags()),
                             insured=tuple(self.insured), details=details, filename=filename, size=len(data))
 
 

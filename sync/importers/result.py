@@ -54,6 +54,22 @@ class InsuredPerson:
 
 
 @dataclass(frozen=True)
+class ReviewFlag:
+    """A contradiction inside the file that the importer does not resolve: the preview shows it for review.
+
+    ``code``: ``quarter_mismatch`` (a V7K whose ``Kwartal`` is not the quarter of its month: its VAT amount is
+    withheld), ``health_mismatch`` (a DRA whose health total differs from its RCA health lines: the DRA's
+    figure is kept, as filed). ``message`` is translated.
+    """
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
 class ImportResult:
     batch: Batch
     kind: str  # one of sync.batch.FILE_KINDS: what the file turned out to be
@@ -62,6 +78,7 @@ class ImportResult:
     schema: str = ""  # XSD file name the file was validated against, "" when not validated
     schema_validated: bool = False
     warnings: tuple[str, ...] = ()
+    flags: tuple[ReviewFlag, ...] = ()  # contradictions for the bookkeeper to review (see ReviewFlag)
     insured: tuple[InsuredPerson, ...] = ()  # KEDU ZUSRCA people; never applied to the portal
     details: dict = field(default_factory=dict)  # counts and control values, for a preview page / the event log
     filename: str = ""

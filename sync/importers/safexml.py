@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from .result import ExchangeFileError
+from .xsderrors import schema_error_message, strip_ns
 
 XSD_DIR = Path(__file__).resolve().parent / "xsd"
 MIB = 1024 * 1024
@@ -96,14 +97,6 @@ def _forbidden() -> ExchangeFileError:
 
 # --- streaming parse --------------------------------------------------------------------------------------
 
-_CLARK = re.compile(r"\{[^}]*\}")
-
-
-def strip_ns(text: str) -> str:
-    """libxml2 messages name elements as ``{namespace}P_51``; users want ``P_51``."""
-    return _CLARK.sub("", text)
-
-
 def local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
@@ -157,8 +150,7 @@ class StreamReader:
         detail = _clean_message(str(error.msg if getattr(error, "msg", None) else error))
         if 1700 <= (getattr(error, "code", 0) or 0) < 1900:
             return ExchangeFileError(
-                _("The file does not match the %(variant)s schema: %(detail)s")
-                % {"variant": self.variant_label, "detail": detail},
+                schema_error_message(self.variant_label, detail, *locate(self.data, self.schema)),
                 code="xsd_invalid", variant=self.variant_label)
         lowered = detail.lower()
         if "entity" in lowered and ("amplification" in lowered or "loop" in lowered or "not defined" in lowered):
@@ -170,6 +162,48 @@ class StreamReader:
         else:
             message = _("The file is not well-formed XML%(line)s: %(detail)s") % {"line": line, "detail": detail}
         return ExchangeFileError(message, code="malformed_xml", variant=self.variant_label)
+
+
+# Up to this size a refused file is read once more as a tree, to say where the error is (see ``locate``).
+LOCATE_MAX_BYTES = 8 * MIB
+_LP = ("LpSprzedazy", "LpZakupu")
+
+
+def locate(data: bytes, schema: etree.XMLSchema) -> tuple[int | None, str]:
+    """``(line, "Ewidencja/SprzedazWiersz 57")`` of the first schema violation, or ``(None, "")``.
+
+    libxml2's streaming validation reports neither a line nor a path, yet a bookkeeper finds a register row by
+    its number. So, only after a refusal and only for files up to ``LOCATE_MAX_BYTES`` (a tree costs memory),
+    the file is parsed again (same hardened options) and validated as a tree, whose errors carry both.
+    """
+    if len(data) > LOCATE_MAX_BYTES:
+        return None, ""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                             remove_comments=True, remove_pis=True)
+    try:
+        tree = etree.parse(io.BytesIO(data), parser)
+    except etree.XMLSyntaxError:
+        return None, ""
+    if schema.validate(tree) or not schema.error_log:
+        return None, ""
+    entry = schema.error_log[0]
+    try:
+        found = tree.xpath(entry.path, namespaces={k: v for k, v in tree.getroot().nsmap.items() if k})
+    except etree.XPathError:
+        found = []
+    if not found or not isinstance(found[0], etree._Element):
+        return entry.line or None, ""
+    return entry.line or None, "/".join(_step(node) for node in reversed(list(found[0].iterancestors()))
+                                        if node.getparent() is not None)
+
+
+def _step(node: etree._Element) -> str:
+    """``SprzedazWiersz 57`` (its Lp), ``ZUSDRA 2`` (its position among its kind), or just the name."""
+    number = next((c.text.strip() for c in node if local(c.tag) in _LP and c.text), "")
+    if not number:
+        same = [sibling for sibling in node.getparent() if sibling.tag == node.tag]
+        number = str(same.index(node) + 1) if len(same) > 1 else ""
+    return f"{local(node.tag)} {number}" if number else local(node.tag)
 
 
 _BYTES_REPR = re.compile(r"^(?:line \d+: )?b'(.*)'$", re.S)

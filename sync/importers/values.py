@@ -9,6 +9,8 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from clients.validators import normalize_nip, normalize_pesel, normalize_regon
+
 TWO_PLACES = Decimal("0.01")
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -63,3 +65,24 @@ def clean_phone(text: str) -> str:
 
 def digits(text: str) -> str:
     return re.sub(r"[\s-]", "", text or "")
+
+
+# One rule for identifiers everywhere (``clients.validators``): checksum, and never all zeros.
+def _passes(normalise, text: str) -> bool:
+    try:
+        normalise(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def valid_nip(text: str) -> bool:
+    return _passes(normalize_nip, text)
+
+
+def valid_pesel(text: str) -> bool:
+    return _passes(normalize_pesel, text)
+
+
+def valid_regon(text: str) -> bool:
+    return _passes(normalize_regon, text)

@@ -375,6 +375,30 @@ def test_resend_invitation_refusals(office_client, cast, reachable):
         assert not Message.objects.filter(purpose=Purpose.INVITATION).exists()
 
 
+def test_send_again_from_the_delivery_log_for_an_email_of_unknown_fate(office_client, cast, reachable):
+    with in_office(cast.office_a):
+        assert queue_summary(cast.company_y, JAN)
+        lost = Message.objects.filter(company=cast.company_y, channel=Channel.EMAIL).first()
+        Message.objects.filter(pk=lost.pk).update(status=Status.UNKNOWN, resends=2,
+                                                  reason="The e-mail may or may not have left.")
+    client = office_client(cast.office_a, cast.alice)
+    page = client.get(log_url(cast.company_y)).content.decode()
+    url = f"/panel/companies/{cast.company_y.pk}/messages/{lost.pk}/resend/"
+    assert f'action="{url}"' in page and "may or may not have left" in page
+    response = client.post(url, follow=True)
+    assert response.status_code == 200 and lost.recipient in follow_texts(response)
+    with in_office(cast.office_a):
+        lost.refresh_from_db()
+    assert lost.status == Status.QUEUED and lost.resends == 3
+    # a second click (or a message that is fine) changes nothing
+    again = client.post(url, follow=True)
+    assert [m.level_tag for m in again.context["messages"]] == ["info"]
+    assert f'action="{url}"' not in again.content.decode()
+    # another company's message cannot be resent through this company's URL; a client login cannot at all
+    assert client.post(f"/panel/companies/{cast.company_x.pk}/messages/{lost.pk}/resend/").status_code == 404
+    assert office_client(cast.office_a, cast.bob).post(url).status_code == 404
+
+
 # --- One read model of unpaid items -------------------------------------------------------------------
 
 

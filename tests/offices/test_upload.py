@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
@@ -19,9 +18,8 @@ from offices.accounts.models import OfficeSettings
 from sync.importers import ExchangeFileError, detect_and_parse
 from sync.models import Batch, Event
 from tests.offices.panel_support import bookkeeper, in_office  # noqa: F401
+from tests.sync.importers.conftest import v7m2_like_the_shared_example
 
-EXAMPLES = Path(django_settings.BASE_DIR).parent / "shared" / "data" / "jpk" / "examples"
-EXAMPLE = EXAMPLES / "jpk_v7m2_valid_deklaracja_sprzedaz_zakupy_osoba_niefizyczna.xml"
 EXAMPLE_NIP = "7018631981"
 TRUNCATED = (b'<?xml version="1.0"?><JPK xmlns="http://crd.gov.pl/wzor/2021/12/27/11148/">'
              b'<Naglowek><KodFormularza kodSystemowy="JPK_V7M (2)">JPK_VAT</KodFormularza>')
@@ -38,9 +36,7 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def example() -> bytes:
-    if not EXAMPLE.exists():
-        pytest.skip(f"{EXAMPLE} is not available")
-    return EXAMPLE.read_bytes()
+    return v7m2_like_the_shared_example(EXAMPLE_NIP)  # built, so the suite runs without ../shared
 
 
 def upload(client, *files: tuple[str, bytes]):

@@ -63,6 +63,9 @@ def test_a_valid_batch_is_applied_and_answered(cast, agent_client):
 
 BAD_INPUTS = [
     pytest.param({"nip": "5260250996"}, "/companies/1/nip", "invalid_nip", id="bad-nip"),
+    # All zeros passes the NIP checksum (weights × 0 = 0) but is nobody's number.
+    pytest.param({"nip": "0000000000"}, "/companies/1/nip", "invalid_nip", id="all-zero-nip"),
+    pytest.param({"regon": "000000000"}, "/companies/1/regon", "invalid_regon", id="all-zero-regon"),
     pytest.param({"people": [{"last_name": "Nowak", "pesel": "44051401358"}]}, "/companies/1/people/0/pesel",
                  "invalid_pesel", id="bad-pesel"),
     pytest.param({"taxes": [tax(period="2026-13")]}, "/companies/1/taxes/0/period", "invalid_period", id="period"),

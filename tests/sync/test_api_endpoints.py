@@ -261,3 +261,15 @@ def test_an_oversized_file_is_413(cast, agent_client, settings):
     settings.AGENT_API_MAX_BODY_BYTES = 2048
     big = SimpleUploadedFile("big.xml", b"<x>" + b" " * 4096 + b"</x>")
     assert_problem(upload(agent_client(cast.office_a), {"kind": "kedu", "file": big}), 413, "body_too_large")
+
+
+@pytest.mark.parametrize("content_type, raw", [
+    ("multipart/form-data; boundary=xyz", b"\x00\xffgarbage that is no multipart at all\r\n"),
+    ("multipart/form-data", b"--xyz\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\njpk_v7m\r\n--xyz--\r\n"),
+    ("multipart/form-data; boundary=xyz", b"--xyz\r\nno headers, no end"),
+])
+def test_garbage_multipart_is_400_invalid_body(cast, agent_client, content_type, raw):
+    client = agent_client(cast.office_a)
+    response = client.generic("POST", "/api/agent/v1/files", raw, content_type=content_type,
+                              HTTP_IDEMPOTENCY_KEY="garbage-1")
+    assert_problem(response, 400, "invalid_body")

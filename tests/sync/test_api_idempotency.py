@@ -83,34 +83,68 @@ def test_keys_belong_to_one_agent(cast, agent_client):
     assert response.status_code == 200 and "Idempotent-Replayed" not in response
 
 
+class ClaimedElsewhere:
+    """Another database session (a thread with its own connection) claiming a key: a request in flight.
+
+    ``crash()`` ends that session without releasing anything, as a killed web worker or a restarted
+    PostgreSQL would; ``finish()`` releases the claim the normal way."""
+
+    def __init__(self, office, agent, key: str, request_hash: str):
+        self.claimed, self.done, self.crashed = threading.Event(), threading.Event(), False
+        self.outcome = None
+        self.thread = threading.Thread(target=self._run, args=(office, agent, key, request_hash))
+        self.thread.start()
+        assert self.claimed.wait(10)
+
+    def _run(self, office, agent, key, request_hash):
+        try:
+            with schema_context(office.schema_name):
+                claim = idempotency.claim(agent, key, "batches", request_hash)
+                self.outcome = claim.outcome
+                self.claimed.set()
+                self.done.wait(10)
+                if not self.crashed:
+                    idempotency.release(claim)
+        finally:
+            connection.close()
+
+    def finish(self, *, crash: bool = False):
+        self.crashed = crash
+        self.done.set()
+        self.thread.join(10)
+
+
 def test_a_request_in_flight_is_409(cast, agent_client):
     client = agent_client(cast.office_a)
     raw = orjson.dumps(body())
-    with client.in_office():
-        claimed = idempotency.claim(client.agent, "key-4", "batches", idempotency.fingerprint("batches", raw))
-    assert claimed.outcome == idempotency.CLAIMED
-    before = counts(client)
+    elsewhere = ClaimedElsewhere(cast.office_a, client.agent, "key-4", idempotency.fingerprint("batches", raw))
+    try:
+        assert elsewhere.outcome == idempotency.CLAIMED
+        before = counts(client)
+        response = client.api_post("batches", raw=raw, key="key-4")
+        assert_problem(response, 409, "idempotency_request_in_flight")
+        assert response["Retry-After"]
+        assert counts(client) == before
+        # Nothing is recorded until the running request commits: another body is "in flight" too.
+        assert_problem(client.api_post("batches", body(amount="1.00"), key="key-4"), 409,
+                       "idempotency_request_in_flight")
+    finally:
+        elsewhere.finish()
+    # The first request ended without storing anything (refused, say): the key is free at once.
     response = client.api_post("batches", raw=raw, key="key-4")
-    assert_problem(response, 409, "idempotency_request_in_flight")
-    assert response["Retry-After"]
-    assert counts(client) == before
-    # A different body with the key is still "reused", not "in flight".
-    assert_problem(client.api_post("batches", body(amount="1.00"), key="key-4"), 422, "idempotency_key_reused")
+    assert response.status_code == 200 and "Idempotent-Replayed" not in response
 
 
-def test_a_stale_claim_is_taken_over_so_a_key_is_never_stuck(cast, agent_client):
+def test_a_claim_dies_with_its_database_session_so_a_retry_is_applied_at_once(cast, agent_client):
     client = agent_client(cast.office_a)
     raw = orjson.dumps(body())
-    with client.in_office():
-        claimed = idempotency.claim(client.agent, "key-5", "batches", idempotency.fingerprint("batches", raw))
-        IdempotencyRecord.objects.filter(pk=claimed.record_id).update(
-            claimed_at=timezone.now() - idempotency.STALE_AFTER - timedelta(seconds=1))
+    elsewhere = ClaimedElsewhere(cast.office_a, client.agent, "key-5", idempotency.fingerprint("batches", raw))
+    assert_problem(client.api_post("batches", raw=raw, key="key-5"), 409, "idempotency_request_in_flight")
+    elsewhere.finish(crash=True)  # the worker is killed: its connection closes, no release, no clean-up
     response = client.api_post("batches", raw=raw, key="key-5")
     assert response.status_code == 200 and "Idempotent-Replayed" not in response
-    # The crashed owner can no longer store its response over the new one.
     with client.in_office():
-        assert idempotency.complete(claimed, 200, {"stale": True}) is False
-        record = IdempotencyRecord.objects.get(pk=claimed.record_id)
+        record = IdempotencyRecord.objects.get(agent=client.agent, key="key-5")
         assert record.state == "done" and orjson.loads(record.response_body)["batch"].startswith("b_")
     assert client.api_post("batches", raw=raw, key="key-5")["Idempotent-Replayed"] == "true"
 
@@ -176,11 +210,14 @@ def test_concurrent_claims_of_one_key_have_exactly_one_winner(committed_agent):
     outcomes, errors = [], []
     barrier = threading.Barrier(8)
 
+    all_tried = threading.Barrier(8)
+
     def race():
         try:
             with schema_context(office.schema_name):
                 barrier.wait()
                 outcomes.append(idempotency.claim(agent, "race-key", "batches", request_hash).outcome)
+                all_tried.wait()  # the winner holds its claim until everyone has tried
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -193,5 +230,5 @@ def test_concurrent_claims_of_one_key_have_exactly_one_winner(committed_agent):
         thread.join()
     assert not errors
     assert sorted(outcomes) == [idempotency.CLAIMED] + [idempotency.IN_FLIGHT] * 7
-    with schema_context(office.schema_name):
-        assert IdempotencyRecord.objects.filter(agent=agent, key="race-key").count() == 1
+    with schema_context(office.schema_name):  # a claim writes nothing: the record comes with the data
+        assert not IdempotencyRecord.objects.filter(agent=agent, key="race-key").exists()

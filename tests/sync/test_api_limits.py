@@ -1,6 +1,7 @@
 """Agent API limits and failures: gzip, body size (413), rate limit (429), database down (503), wrong hosts."""
 
 import gzip
+import logging
 import socket
 import zlib
 
@@ -141,6 +142,30 @@ def test_database_unavailable_is_503_with_retry_after(committed_cast, api_error_
         cursor.execute("SELECT 1")
 
 
+def test_a_database_outage_is_logged_as_one_warning_per_request_not_an_error(committed_cast, api_error_middleware):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    client = AgentClient(committed_cast.office_a, "bk_token-does-not-matter", raise_request_exception=False)
+    original = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT=str(_dead_port()))
+    try:
+        response = client.api_get("config")
+    finally:
+        logger.removeHandler(handler)
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(original)
+    assert_problem(response, 503, "service_unavailable")
+    shown = [(r.levelname, r.getMessage(), r.exc_info) for r in records]  # what passed the logger's filters
+    # One warning (where the outage struck decides its wording: before the view, or in it), no traceback.
+    assert [(level, exc) for level, _message, exc in shown] == [("WARNING", None)]
+    assert "/api/agent/v1/config" in shown[0][1]
+
+
 def test_an_unknown_office_host_is_a_404_problem(db, api_error_middleware):
     client = AgentClient(None, "bk_x")
     client.defaults["HTTP_HOST"] = "no-such-office.localhost"
@@ -180,3 +205,30 @@ def test_an_unreachable_cache_does_not_take_the_api_down(cast, agent_client, set
     settings.AGENT_API_RATE_LIMIT_PER_MINUTE = 1
     client = agent_client(cast.office_a)
     assert [client.api_get("config").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def many(companies: int, taxes: int) -> dict:
+    return {"program": {"code": "optima"}, "companies": [
+        {"nip": make_nip(7400 + i), "name": f"Firma {i}",
+         "taxes": [{"period": f"20{10 + j // 12:02d}-{j % 12 + 1:02d}", "type": "VAT-7", "amount": "1"}
+                   for j in range(taxes)]} for i in range(companies)]}
+
+
+def test_batch_maxima_are_in_config_and_a_batch_over_them_is_413_naming_the_limit(cast, agent_client, settings):
+    settings.AGENT_API_MAX_COMPANIES_PER_BATCH = 3
+    settings.AGENT_API_MAX_FIGURES_PER_BATCH = 100
+    client = agent_client(cast.office_a)
+    limits = orjson.loads(client.get(f"{API}config").content)["limits"]
+    assert limits["max_companies_per_batch"] == 3 and limits["max_figures_per_batch"] == 100
+    with client.in_office():
+        before = Company.objects.count()
+    too_many_companies = client.api_post("batches", many(4, 1))
+    body = assert_problem(too_many_companies, 413, "batch_too_large")
+    assert body["limit"] == {"name": "max_companies_per_batch", "value": 3} and "3" in body["detail"]
+    too_many_figures = client.api_post("batches", many(2, 51))  # 102 figures
+    body = assert_problem(too_many_figures, 413, "batch_too_large")
+    assert body["limit"] == {"name": "max_figures_per_batch", "value": 100} and "102" in body["detail"]
+    with client.in_office():
+        assert Company.objects.count() == before
+    # exactly at the maxima: applied
+    assert client.api_post("batches", many(2, 50)).status_code == 200

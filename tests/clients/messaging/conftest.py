@@ -1,6 +1,10 @@
 """Fixtures for the outbox tests: the local peers, workers, and a committed company in office A.
 
 Tests that use a worker commit their data (``committed_db``) and the fixtures below delete it again.
+
+Queues: every test publishes to a queue of its own that no worker consumes (``peers``), so a worker
+left by an earlier test can never take a message a test sends by hand. Only a test that asks for
+``worker`` publishes to the session worker's queue (``QUEUE``, unique to this pytest process).
 """
 
 import itertools
@@ -21,6 +25,7 @@ from tests.clients.messaging.peers import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, S
 
 QUEUE = f"messaging-test-{os.getpid()}-{secrets.token_hex(3)}"
 _numbers = itertools.count(1)
+_test_queues = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -45,15 +50,17 @@ def peer_settings(fake_twilio: FakeTwilio, smtp_sink: SmtpSink) -> dict:
         "EMAIL_PORT": smtp_sink.port, "EMAIL_USE_TLS": False, "EMAIL_USE_SSL": False, "EMAIL_HOST_USER": "",
         "EMAIL_HOST_PASSWORD": "", "EMAIL_TIMEOUT": 5,
         "MESSAGING_QUEUE": QUEUE, "MESSAGING_RETRY_BASE_SECONDS": 0.2, "MESSAGING_SENDING_TIMEOUT": 1,
-        "MESSAGING_RECONCILE_AFTER": 0,
+        "MESSAGING_RECONCILE_AFTER": 0, "MESSAGING_EMAIL_RESEND_AFTER": 1,
     }
 
 
 @pytest.fixture
 def peers(fake_twilio, smtp_sink, settings):
-    """Settings pointing at the local peers (in this process; workers get the same), peers emptied."""
+    """Settings pointing at the local peers (in this process; workers get the same), peers emptied,
+    and a queue of this test's own that nothing consumes (``worker`` switches to the worker's queue)."""
     for name, value in peer_settings(fake_twilio, smtp_sink).items():
         setattr(settings, name, value)
+    settings.MESSAGING_QUEUE = f"{QUEUE}-t{next(_test_queues)}"
     if fake_twilio.server is None:
         fake_twilio.start()
     fake_twilio.reset()
@@ -89,9 +96,16 @@ def worker_pool(django_db_setup, fake_twilio, smtp_sink):
 
 
 @pytest.fixture(scope="session")
-def worker(worker_pool):
-    """One worker for the session (tests that kill workers start their own)."""
+def shared_worker(worker_pool):
+    """One worker for the session on ``QUEUE`` (tests that kill workers start their own)."""
     return worker_pool.start("shared")
+
+
+@pytest.fixture
+def worker(shared_worker, peers, settings):
+    """The session's worker, and this test's messages published to its queue."""
+    settings.MESSAGING_QUEUE = QUEUE
+    return shared_worker
 
 
 @dataclass

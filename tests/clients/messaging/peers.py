@@ -2,6 +2,7 @@
 server (aiosmtpd) and Celery workers as subprocesses. Nothing of our own code is mocked.
 """
 
+import asyncio
 import base64
 import email
 import email.policy
@@ -178,8 +179,18 @@ class _Inbox:
         self.messages: list = []
         self.arrived_at: list = []
         self.lock = threading.Lock()
+        # ("hang", seconds): take the next e-mail's DATA, then stall and drop it (what a sender killed in
+        # the middle of the conversation leaves behind: nothing delivered).
+        self.script: list = []
+        self.received = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        with self.lock:
+            step = self.script.pop(0) if self.script else None
+        if step is not None and step[0] == "hang":
+            self.received.set()
+            await asyncio.sleep(step[1])
+            return "451 Requested action aborted"
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(parsed)
@@ -211,10 +222,20 @@ class SmtpSink:
     def to(self, address: str) -> list:
         return [m for m in self.messages if address in str(m["To"])]
 
+    @property
+    def script(self) -> list:
+        return self.inbox.script
+
+    @property
+    def received(self) -> threading.Event:
+        return self.inbox.received
+
     def reset(self):
         with self.inbox.lock:
             self.inbox.messages.clear()
             self.inbox.arrived_at.clear()
+            self.inbox.script.clear()
+            self.inbox.received.clear()
 
 
 # --- Celery workers ----------------------------------------------------------------------------------
@@ -248,7 +269,8 @@ class Worker:
         self.ready_file.unlink(missing_ok=True)
         env = {**os.environ, "DATABASE_URL": database_url(), "BIURKO_ENV": "test",
                "MESSAGING_TEST_QUEUE": self.queue, "MESSAGING_TEST_READY_FILE": str(self.ready_file),
-               "MESSAGING_TEST_OVERRIDES": json.dumps(self.overrides), "MESSAGING_TEST_WORKER": self.name}
+               "MESSAGING_TEST_OVERRIDES": json.dumps(self.overrides), "MESSAGING_TEST_WORKER": self.name,
+               "MESSAGING_TEST_PARENT_PID": str(os.getpid())}
         log = open(self.log_file, "wb")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen([sys.executable, "-m", "tests.clients.messaging.worker_main"], cwd=ROOT,
                                         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

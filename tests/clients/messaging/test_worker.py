@@ -9,11 +9,14 @@ import time
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from clients.messaging import dispatch
 from clients.messaging.models import Channel, Message, Status
+from clients.messaging.services import resend_message
 from clients.messaging.tasks import dispatch_office, send_message
+from clients.messaging.transports import RESEND_HEADER, message_id_header
 from sync.ingest import apply_batch
 from tests.clients import batches as b
 from tests.clients.messaging.peers import wait_for
@@ -161,8 +164,68 @@ def test_worker_killed_mid_send_is_reconciled_not_resent(peers, make_company, wo
     assert "Found at the provider" in message.reason
 
 
-def test_lost_before_reaching_the_provider_is_sent_once_after_reconciling(peers, make_company):
-    """The worker died after claiming, before Twilio heard of it: the provider has nothing, so it is resent."""
+def test_worker_killed_mid_email_is_sent_again_with_the_same_message_id(peers, make_company, worker_pool, settings):
+    """SMTP cannot be asked whether an e-mail arrived: one whose worker died is sent again, marked, same id."""
+    _twilio, smtp = peers
+    smtp.script.append(("hang", 3))  # the worker is killed in the middle of DATA: that copy never arrives
+    settings.MESSAGING_QUEUE = own_queue = f"{settings.MESSAGING_QUEUE}-kill"
+    victim = worker_pool.start("victim", queue=own_queue)
+    f = make_company(sms=False)
+    from clients.summaries import queue_summary
+
+    with schema_context(f.office.schema_name):
+        queue_summary(f.company, f.period)
+        message = Message.objects.get(company=f.company, channel=Channel.EMAIL)
+    assert smtp.received.wait(30), victim.log()[-2000:]
+    victim.kill()
+    worker_pool.running.remove(victim)
+    assert statuses(f) == [Status.SENDING]
+    time.sleep(1.2)  # MESSAGING_EMAIL_RESEND_AFTER in the tests: 1 s
+    rescuer = worker_pool.start("rescuer", queue=own_queue)
+    try:
+        with schema_context(f.office.schema_name):
+            dispatch_office.apply_async(queue=settings.MESSAGING_QUEUE)  # what the beat does every 30 s
+        wait_for(lambda: statuses(f) == [Status.SENT], timeout=30, message="sent again")
+    finally:
+        rescuer.stop()
+        worker_pool.running.remove(rescuer)
+    with schema_context(f.office.schema_name):
+        message.refresh_from_db()
+        expected_id = message_id_header(message)
+    [mail] = smtp.to(f.people[0].email)
+    assert mail["Message-ID"] == expected_id and mail[RESEND_HEADER] == "1"
+    assert message.resends == 1 and message.reason.startswith("Sent again (1×)")
+
+
+def test_email_of_unknown_fate_is_resent_at_most_twice_then_waits_for_a_person(peers, make_company):
+    _twilio, smtp = peers
+    f = make_company(sms=False)
+    from clients.summaries import queue_summary
+
+    with schema_context(f.office.schema_name):
+        queue_summary(f.company, f.period)
+        message = Message.objects.get(company=f.company, channel=Channel.EMAIL)
+        for _ in range(dispatch.MAX_AUTOMATIC_RESENDS):  # lost again and again (SMTP broke off, worker died)
+            Message.objects.filter(pk=message.pk).update(status=Status.UNKNOWN,
+                                                         claimed_at=timezone.now() - datetime.timedelta(minutes=1))
+            assert dispatch.reconcile()["resent"] == 1
+            assert dispatch.send(message.pk) == "sent"
+        Message.objects.filter(pk=message.pk).update(status=Status.UNKNOWN,
+                                                     claimed_at=timezone.now() - datetime.timedelta(minutes=1))
+        assert dispatch.reconcile()["resent"] == 0
+        message.refresh_from_db()
+        assert message.status == Status.UNKNOWN and "Send again" in message.reason
+        assert resend_message(message) and dispatch.send(message.pk) == "sent"
+        message.refresh_from_db()
+    assert message.resends == dispatch.MAX_AUTOMATIC_RESENDS + 1
+    assert [m[RESEND_HEADER] for m in smtp.to(f.people[0].email)] == ["1", "2", "3"]
+
+
+def test_lost_before_reaching_the_provider_is_sent_once_after_reconciling(peers, make_company, shared_worker):
+    """The worker died after claiming, before Twilio heard of it: the provider has nothing, so it is resent.
+
+    A worker is running (``shared_worker``) and must not take this test's message: the test publishes to its
+    own queue."""
     twilio, _smtp = peers
     f = make_company(email=False)
     from clients.summaries import queue_summary
@@ -173,7 +236,7 @@ def test_lost_before_reaching_the_provider_is_sent_once_after_reconciling(peers,
         # a claim with no send after it: exactly what a worker killed between the two leaves behind
         Message.objects.filter(pk=message.pk).update(status=Status.SENDING,
                                                      claimed_at=message.created_at - datetime.timedelta(minutes=1))
-        assert dispatch.reconcile() == {"lost": 1, "found": 0, "requeued": 1}
+        assert dispatch.reconcile() == {"lost": 1, "found": 0, "requeued": 1, "resent": 0}
         assert dispatch.send(message.pk) == "sent"
-        assert dispatch.reconcile() == {"lost": 0, "found": 0, "requeued": 0}
+        assert dispatch.reconcile() == {"lost": 0, "found": 0, "requeued": 0, "resent": 0}
     assert len(twilio.messages) == 1

@@ -198,8 +198,3 @@ def edge_stub():
     yield make
     for stub in stubs:
         stub.stop()
-
-
-def examples_dir() -> Path | None:
-    folder = Path(settings.BASE_DIR).parent / "shared" / "data" / "jpk" / "examples"
-    return folder if folder.is_dir() else None

@@ -15,7 +15,8 @@ from sync.agent.queue import Queue
 from sync.agent.runner import Agent
 from sync.models import Batch, ErrorReport, Event
 from tests.clients import batches as b
-from tests.sync.agent.conftest import examples_dir, free_port
+from tests.sync.agent.conftest import free_port
+from tests.sync.importers.conftest import v7m2_like_the_shared_example
 
 JPK_EXAMPLE = "jpk_v7m2_valid_deklaracja_sprzedaz_zakupy_osoba_niefizyczna.xml"
 JPK_NIP = "7018631981"
@@ -49,25 +50,22 @@ def test_json_batch_and_jpk_file_delivered_once(portal, live_agent, agent_config
     server = portal()
     config = agent_config(server.port)
     (agent_config.inbox / "optima-2026-03.json").write_bytes(batch_json(nip))
-    examples = examples_dir()
-    if examples is not None:
-        shutil.copy(examples / JPK_EXAMPLE, agent_config.inbox / JPK_EXAMPLE)
+    (agent_config.inbox / JPK_EXAMPLE).write_bytes(v7m2_like_the_shared_example(JPK_NIP))
 
     code, out, err = run(config, "watch", "--once")
     assert code == EXIT_OK, (out, err)
     assert values(live_agent, nip) == {("2026-03", "tax:VAT-7"): Decimal("1234.00"),
                                        ("2026-03", "zus:total"): Decimal("1500.00")}
-    if examples is not None:
-        assert values(live_agent, JPK_NIP) == {("2022-02", "tax:VAT-7"): Decimal("124.00"),
-                                               ("2022-02", "statement:sales_vat"): Decimal("2189.50"),
-                                               ("2022-02", "statement:purchase_vat"): Decimal("2005.64")}
+    assert values(live_agent, JPK_NIP) == {("2022-02", "tax:VAT-7"): Decimal("124.00"),
+                                           ("2022-02", "statement:sales_vat"): Decimal("2189.50"),
+                                           ("2022-02", "statement:purchase_vat"): Decimal("2005.64")}
     with live_agent.in_office():
         batches = Batch.objects.filter(agent=live_agent.agent)
-        assert batches.count() == (2 if examples else 1)
-        assert set(batches.values_list("source", flat=True)) == ({"api", "file"} if examples else {"api"})
+        assert batches.count() == 2
+        assert set(batches.values_list("source", flat=True)) == {"api", "file"}
         codes = list(Event.objects.filter(agent=live_agent.agent, source=Event.Source.AGENT)
                      .values_list("code", flat=True))
-        assert "agent_started" in codes and codes.count("file_sent") == (2 if examples else 1)
+        assert "agent_started" in codes and codes.count("file_sent") == 2
         figures = Figure.objects.filter(company__nip__in=live_agent.nips).count()
 
     # Again, with the same files: nothing new is sent or stored.
@@ -78,7 +76,7 @@ def test_json_batch_and_jpk_file_delivered_once(portal, live_agent, agent_config
     code, out, err = run(config, "send", str(agent_config.inbox / "optima-2026-03.json"))
     assert code == EXIT_OK
     with live_agent.in_office():
-        assert Batch.objects.filter(agent=live_agent.agent).count() == (2 if examples else 1)
+        assert Batch.objects.filter(agent=live_agent.agent).count() == 2
         assert Figure.objects.filter(company__nip__in=live_agent.nips).count() == figures
         assert Revision.objects.filter(figure__company__nip=nip).count() == 2
 
@@ -224,3 +222,26 @@ def test_zip_of_files_and_error_report(portal, live_agent, agent_config):
         assert "database is locked" in report.message
         assert "Traceback" in report.stacktrace and report.runtime["python"]
         assert report.agent_version
+
+
+def test_a_batch_over_the_portals_maxima_is_split_and_delivered_once(portal, live_agent, agent_config, settings):
+    settings.AGENT_API_MAX_COMPANIES_PER_BATCH = 2
+    nips = [b.make_nip(70_100 + i) for i in range(5)]
+    live_agent.nips += nips
+    companies = [{"nip": nip, "name": f"Dzielona {i}", "taxes": [{"period": "2026-03", "type": "VAT-7",
+                                                                   "amount": f"{i + 1}.00"}]}
+                 for i, nip in enumerate(nips)]
+    (agent_config.inbox / "big.json").write_bytes(json.dumps({"program": {"code": "optima"},
+                                                              "companies": companies}).encode())
+    config = agent_config(portal().port)
+    code, out, err = run(config, "watch", "--once")
+    assert code == EXIT_OK, (out, err)
+    assert "two halves" in out + err
+    for i, nip in enumerate(nips):
+        assert values(live_agent, nip) == {("2026-03", "tax:VAT-7"): Decimal(f"{i + 1}.00")}
+    with live_agent.in_office():
+        assert Batch.objects.filter(agent=live_agent.agent).count() == 3  # 5 → 2 + 3 → 2 + 1 + 2
+    code, out, err = run(config, "send", str(agent_config.inbox / "big.json"))  # again: nothing new
+    assert code == EXIT_OK
+    with live_agent.in_office():
+        assert Batch.objects.filter(agent=live_agent.agent).count() == 3

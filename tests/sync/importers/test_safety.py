@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from sync.importers import ExchangeFileError, ImportLimits, detect_and_parse
+from sync.importers import JPK_VARIANTS, ExchangeFileError, ImportLimits, detect_and_parse
+from sync.importers.kedu import KEDU_SCHEMAS
+from sync.importers.safexml import XSD_DIR, load_schema
 
 from .conftest import REPO, jpk_xml
 
@@ -176,3 +179,28 @@ def test_doctype_hidden_behind_a_long_prolog_is_still_refused():
     padding = b"<!--" + b"x" * (300 * 1024) + b"-->"
     data = BILLION_LAUGHS.replace(b"<!DOCTYPE", padding + b"<!DOCTYPE", 1)
     _refused(data, "forbidden_xml")
+
+
+SHIPPED_2026 = {  # the hashes the reference data's SHA256SUMS-2026 / SHA256SUMS list for the official documents
+    "Schemat_JPK_V7M(3)_v1-0E_14090.xsd": "1870324001ba1318f0535841b963571e970b45ef32ba5ca3d433f0dc5da412df",
+    "Schemat_JPK_V7K(3)_v1-0E_14089.xsd": "3e7b70f30debf7ffe35127ac694b465004a45c0786b3267a92d91c7c29595d34",
+    "StrukturyDanych_v12-0E.xsd": "01c45f7515f46cfa9bec843feef1409c126af3bee4d4e25f0325ae6323a9d512",
+    "KodyKrajow_v13-0E.xsd": "447efc6e1a84de71d433666c60635856b8e01f090e5eedb3410b1afe545f8117",
+    "KodyUrzedowSkarbowych_v8-0E.xsd": "af27f583ea1ceb44ed37e0ec0d9bfdf2bfda74aadd5841ccbf0fc241175c2e91",
+    "kedu_5_7.xsd": "7f853a09c26a5a5d35f03e2eaa310de70a0a21efa7740d9be27e718741bbbaf5",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_2026))
+def test_the_2026_schemas_are_the_official_files_unchanged(name):
+    assert hashlib.sha256((XSD_DIR / name).read_bytes()).hexdigest() == SHIPPED_2026[name]
+
+
+def test_every_variant_schema_compiles_offline_from_shipped_files_only():
+    """Each schema the importers name compiles with its imports served from sync/importers/xsd (never fetched)."""
+    names = {v.schema for v in JPK_VARIANTS.values() if v.schema} | {f for _, f in KEDU_SCHEMAS.values()}
+    assert {"Schemat_JPK_V7M(3)_v1-0E_14090.xsd", "Schemat_JPK_V7K(3)_v1-0E_14089.xsd", "kedu_5_7.xsd"} <= names
+    for name in sorted(names):
+        schema, reason = load_schema(name)
+        assert schema is not None, (name, reason)
+

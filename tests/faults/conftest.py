@@ -1,0 +1,3 @@
+"""The fault experiments use the outbox tests' peers, workers and committed companies."""
+
+from tests.clients.messaging.conftest import *  # noqa: F403 - fixtures: peers, worker, make_company, …
