@@ -45,7 +45,7 @@ class DueGroup:
 
     @property
     def total_to_pay(self) -> Decimal:
-        return sum((item.amount for item in self.items if item.to_pay), ZERO)
+        return sum((item.left_to_pay for item in self.items), ZERO)
 
 
 @dataclass
@@ -75,11 +75,11 @@ class CompanyDashboard:
 
     @property
     def total_to_pay(self) -> Decimal:
-        return sum((item.amount for item in self.items if item.to_pay), ZERO)
+        return sum((item.left_to_pay for item in self.items), ZERO)
 
     @property
     def overdue_total(self) -> Decimal:
-        return sum((item.amount for item in self.items if item.overdue), ZERO)
+        return sum((item.left_to_pay for item in self.items if item.overdue), ZERO)
 
     @property
     def waiting_labels(self) -> list[str]:
@@ -176,7 +176,7 @@ class MonthView:
 
     @property
     def total_to_pay(self) -> Decimal:
-        return sum((item.amount for item in self.items if item.to_pay), ZERO)
+        return sum((item.left_to_pay for item in self.items), ZERO)
 
     @property
     def total_payable(self) -> Decimal:
@@ -237,7 +237,7 @@ def history_for(company: Company, today: date) -> list[HistoryMonth]:
     for period in sorted(periods, reverse=True):
         of_month = [i for i in items if i.period == period]
         months.append(HistoryMonth(
-            period, sum((i.amount for i in of_month if i.to_pay), ZERO),
+            period, sum((i.left_to_pay for i in of_month), ZERO),
             sum((i.amount for i in of_month if i.payable), ZERO), len(of_month),
             sum(1 for i in of_month if i.paid), sum((i.refund_amount for i in of_month if i.refund), ZERO)))
     return months

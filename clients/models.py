@@ -52,6 +52,11 @@ class IncomeTaxSetup(models.TextChoices):
     CIT = "cit", _("corporate income tax")
 
 
+class IncomeTaxPeriod(models.TextChoices):
+    MONTHLY = "monthly", _("income tax advances monthly")
+    QUARTERLY = "quarterly", _("income tax advances quarterly")
+
+
 class ZusPayerKind(models.TextChoices):
     BUDGET_UNIT = "budget_unit", _("budget unit")
     LEGAL_PERSON = "legal_person", _("company with legal personality")
@@ -73,7 +78,13 @@ class Company(models.Model):
     # Tax setup; blank = not known yet (deadlines then use the general rules).
     vat = models.CharField(_("VAT"), max_length=20, choices=VatSetup.choices, blank=True)
     income_tax = models.CharField(_("income tax"), max_length=20, choices=IncomeTaxSetup.choices, blank=True)
+    # Quarterly advances (PIT-5, PIT-5L, PIT-28, CIT) of small taxpayers who chose them; blank = monthly.
+    income_tax_period = models.CharField(_("income tax advances"), max_length=10, choices=IncomeTaxPeriod.choices,
+                                         blank=True)
     zus_payer = models.CharField(_("ZUS payer"), max_length=20, choices=ZusPayerKind.choices, blank=True)
+    # Overrides the office's go-live month (OfficeSettings.go_live_month) for this company; NULL = the office's.
+    go_live_month = models.DateField(_("go-live month"), null=True, blank=True)
+    # The company's own NRS (clients.zus_accounts); 26 digits or blank = not known yet.
     zus_account = models.CharField(_("ZUS account (NRS)"), max_length=26, blank=True)
     # Which program feeds each kind of data; NULL = "do not update".
     source_basic_data = models.CharField(_("basic data from"), max_length=20, choices=program_choices, null=True,
@@ -126,6 +137,8 @@ class Person(models.Model):
     nip = models.CharField(_("NIP"), max_length=10, null=True, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # The NRS of a person paying their own contributions (clients.zus_accounts); blank = not known yet.
+    zus_account = models.CharField(_("ZUS account (NRS)"), max_length=26, blank=True)
     notify_sms = models.BooleanField(_("SMS"), default=False)
     notify_email = models.BooleanField(_("e-mail"), default=True)
     # Client views: the person asked for no messages at all; senders must honour it over the channels.
@@ -398,6 +411,9 @@ class CompanyChange(models.Model):
         BASIC_DATA = "basic_data", _("edited the basic data")
         CONFLICT = "conflict", _("resolved a basic data conflict")
         ASSIGNED = "assigned", _("assigned a bookkeeper")
+        ZUS_ACCOUNT = "zus_account", _("changed the ZUS account (NRS)")
+        SETTLED = "settled", _("recorded payments")
+        GO_LIVE = "go_live", _("changed the go-live month")
 
     at = models.DateTimeField(_("when"), auto_now_add=True)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="changes")
@@ -473,3 +489,7 @@ class Erasure(models.Model):
 
     def __str__(self):
         return f"erasure {self.cause} {self.person_id or self.company_ids} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# Registered here; defined apart to keep this module small (see its docstring).
+from clients.models_payments import Settlement, SettlementSource  # noqa: E402, F401

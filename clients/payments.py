@@ -280,6 +280,39 @@ ZUS_RECIPIENT_NAME = "ZUS"
 TAX_RECIPIENT_NAME = "Urząd Skarbowy"
 
 
+#: Digits 3–13 of every NRS: NBP's sort code of ZUS's accounts (60000002) and "026".
+NRS_ZUS_PART = "60000002026"
+
+
+def validate_zus_account(value: str, *, nip: str | None) -> str:
+    """The payer's ZUS contribution account (NRS) as 26 digits, or ValueError saying exactly what is wrong.
+
+    NRS = 2 check digits + ``60000002026`` + 3 digits of the declaration range + the payer's 10-digit NIP
+    (GLOSSARY.md, "NRS"), and the IBAN mod-97 check holds. ``nip`` is the payer's NIP: the last ten digits
+    must be it — a valid-looking NRS of another payer would send the money to someone else's account, so
+    without the payer's NIP we cannot accept one.
+    """
+    number = re.sub(r"\s", "", str(value or "")).upper()
+    if number.startswith("PL"):
+        number = number[2:]
+    if not re.fullmatch(r"\d{26}", number):
+        raise ValueError(_("A ZUS contribution account (NRS) has 26 digits."))
+    if number[2:13] != NRS_ZUS_PART:
+        raise ValueError(_("This is not a ZUS contribution account: digits 3–13 of an NRS are always %(zus)s.")
+                         % {"zus": NRS_ZUS_PART})
+    if not iban.is_valid("PL" + number):
+        raise ValueError(_("The ZUS account number “%(value)s” has wrong check digits: check it for a typo.")
+                         % {"value": value})
+    if not nip:
+        raise ValueError(_("A ZUS account ends with the payer’s NIP, and this payer has no NIP: enter the NIP "
+                           "first."))
+    payer_nip = validate_nip(nip)
+    if number[16:] != payer_nip:
+        raise ValueError(_("A ZUS account ends with the payer’s NIP (%(nip)s); this one ends with %(tail)s.")
+                         % {"nip": payer_nip, "tail": number[16:]})
+    return number
+
+
 def zus_transfer_title(period: str | date | Period) -> str:
     """One transfer of all contributions for the month to the payer's NRS account: ``Składki ZUS 10.2026``.
 

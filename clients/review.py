@@ -25,6 +25,7 @@ from clients.models import (
 )
 from clients.names import figure_name
 from clients.vocabulary import FIGURE_DATA_KINDS, KIND_PREFIX, PROGRAM_CODES, ZUS_PARTS, zus_kind
+from clients.zus_accounts import missing_zus_account_exists
 
 SORTS = {
     "name": (Lower("name").asc(), "nip"),
@@ -66,6 +67,7 @@ class CompanyFilter:
     program: str = ""  # a source program of any kind
     bookkeeper: str = ""  # a user id, or "none" for unassigned
     disabled: str = ""  # "" all, "yes" only switched off, "no" only switched on
+    without_zus_account: bool = False  # companies with ZUS whose payer's NRS is not known
     sort: str = "name"
     extra: dict = field(default_factory=dict)
 
@@ -92,6 +94,8 @@ def company_list(companies: QuerySet[Company], flt: CompanyFilter) -> QuerySet[C
         rows = rows.filter(has_pending=True)
     if flt.missing_month is not None:
         rows = rows.filter(~Exists(Figure.objects.filter(company=OuterRef("pk"), period=flt.missing_month)))
+    if flt.without_zus_account:
+        rows = rows.filter(missing_zus_account_exists())
     if flt.program in PROGRAM_CODES:
         rows = rows.filter(Q(source_basic_data=flt.program) | Q(source_zus=flt.program)
                            | Q(source_taxes=flt.program) | Q(source_statements=flt.program))

@@ -114,7 +114,8 @@ def set_manual_value(company: Company, period: date, kind: str, amount: Decimal,
     revision = Revision.objects.create(
         figure=figure, amount=Decimal(amount).quantize(Decimal("0.01")), label=label, source=MANUAL_SOURCE,
         manual=True, state=RevisionState.PENDING, created_by=by,
-        due_date=due_date_for(kind, period, zus_payer=company.zus_payer, given=due_date))
+        due_date=due_date_for(kind, period, zus_payer=company.zus_payer, income_tax_period=company.income_tax_period,
+                              given=due_date))
     if approve:
         publish([revision.pk], by=Approver.of(user=by), action=ApprovalLog.Action.MANUAL, period=period)
         revision.refresh_from_db()

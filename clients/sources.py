@@ -18,7 +18,7 @@ from clients.vocabulary import DATA_KINDS, PROGRAM_CODES
 
 #: Basic-data fields the office may edit (and a sync may bring a different value of: clients.conflicts).
 BASIC_FIELDS = ("name", "regon", "street", "postal_code", "city", "country", "email", "phone", "vat", "income_tax",
-                "zus_payer")
+                "income_tax_period", "zus_payer")
 
 
 def _check_program(program: str | None) -> str | None:

@@ -5,10 +5,14 @@ One ``PaymentItem`` per transfer: one per tax figure (``tax:<type>``) and one pe
 carries its approved amount, due date, the client's paid mark and how to pay it (account, title, QR).
 Only *approved* revisions are read; a negative amount is a refund and zero is nothing to pay.
 
-``payment_items(companies, today, ...)`` builds them (two queries, whatever the history's length) and
+``payment_items(companies, today, ...)`` builds them (a constant number of queries, whatever the history's
+length: revisions, marks, settlements, the office's go-live month, and the payers' NRS when payers other than
+the companies pay ZUS) and
 ``unpaid_items(...)`` keeps those still to pay. The client's dashboard and month pages, the payment
 reminders, a reminder's last check before it leaves and the panel's nudge all read them here, so whether an
-item is due, paid or settled is decided in one place (``PaymentItem.paid`` / ``to_pay``).
+item is due, paid or settled is decided in one place: ``PaymentItem.status`` (clients.payment_status: the
+client's mark, the office's settlement, a dopłata or nadpłata after a correction, history before go-live),
+read through ``paid`` / ``settled`` / ``to_pay`` / ``left_to_pay``.
 """
 
 from __future__ import annotations
@@ -21,9 +25,24 @@ from decimal import Decimal
 
 from clients import payments
 from clients.access import mask_pesel
-from clients.models import Company, CompanyPerson, Figure, PaymentMark, PersonRole, Revision, RevisionState
+from clients.deadlines import is_quarterly_tax
+from clients.models import (
+    Company,
+    CompanyPerson,
+    Figure,
+    PaymentMark,
+    PersonRole,
+    Revision,
+    RevisionState,
+    Settlement,
+)
+from clients.models_payments import ZUS_ITEM
 from clients.names import TAX_NAMES, ZUS_NAME
+from clients.payment_status import PaymentState, PaymentStatus, go_live_of, status_of
+from clients.settlements import ItemKey, settlements_of
 from clients.vocabulary import STATEMENT_PREFIX, TAX_PREFIX, ZUS_PART_KINDS, ZUS_PREFIX, ZUS_TOTAL
+from clients.zus_accounts import accounts_of_payers, zus_account_for
+from offices.accounts.models import OfficeSettings
 
 ZERO = Decimal("0.00")
 
@@ -54,6 +73,9 @@ class PaymentItem:
     title: str = ""
     qr_payload: str | None = None
     recipient: str = ""
+    quarterly: bool = False  # settled per quarter: VAT-7K, or an income-tax advance of a quarterly company
+    settlement: Settlement | None = None  # the office's word that it was paid (clients.settlements)
+    history: bool = False  # of a month before the go-live month (clients.payment_status)
 
     @property
     def figure_id(self) -> int:
@@ -74,7 +96,7 @@ class PaymentItem:
 
     @property
     def period_label(self) -> str:
-        if self.tax_type in payments.QUARTERLY_TAX_TYPES:
+        if self.quarterly:
             return payments.Period.parse(self.period).label(quarterly=True)
         return period_label(self.period)
 
@@ -91,17 +113,37 @@ class PaymentItem:
         return self.amount > 0
 
     @property
+    def status(self) -> PaymentStatus:
+        """The one payment status (clients.payment_status): due, paid per the client, settled, superseded."""
+        return status_of(self.amount, marked=self.mark.amount if self.mark else None,
+                         settled=self.settlement.amount if self.settlement else None, history=self.history)
+
+    @property
     def paid(self) -> bool:
-        return self.mark is not None and self.mark.amount == self.amount
+        return self.status.state in (PaymentState.PAID_BY_CLIENT, PaymentState.SETTLED, PaymentState.HISTORY)
+
+    @property
+    def settled(self) -> bool:
+        return self.status.state in (PaymentState.SETTLED, PaymentState.HISTORY)
+
+    @property
+    def unconfirmed(self) -> bool:
+        """History before the go-live month: settled *bez potwierdzenia płatności*."""
+        return self.status.state == PaymentState.HISTORY
 
     @property
     def mark_outdated(self) -> bool:
-        """Marked paid for an amount the office has since changed."""
-        return self.mark is not None and self.mark.amount != self.amount
+        """Paid for an amount the office has since changed (a dopłata or a nadpłata is shown)."""
+        return self.status.superseded
+
+    @property
+    def left_to_pay(self) -> Decimal:
+        """The whole amount, the dopłata after a correction, or nothing (a nadpłata is never offered again)."""
+        return self.status.left_to_pay
 
     @property
     def to_pay(self) -> bool:
-        return self.payable and not self.paid
+        return self.left_to_pay > 0
 
     @property
     def days_left(self) -> int | None:
@@ -133,7 +175,7 @@ class PaymentItem:
 
     @property
     def qr_too_large(self) -> bool:
-        return self.to_pay and self.account is not None and self.amount > payments.QR_MAX_AMOUNT
+        return self.to_pay and self.account is not None and self.left_to_pay > payments.QR_MAX_AMOUNT
 
 
 def _tax_identifier(company: Company) -> dict | None:
@@ -155,12 +197,12 @@ def _tax_identifier(company: Company) -> dict | None:
         return None
 
 
-def _fill_paying(item: PaymentItem, identifier: dict | None) -> None:
+def _fill_paying(item: PaymentItem, identifier: dict | None, payer_accounts: dict[str, str]) -> None:
     """Account, exact title and QR payload of an item (none of them when there is nothing to pay to)."""
     if item.group == "zus":
         item.title = payments.zus_transfer_title(item.period)
         item.recipient = payments.ZUS_RECIPIENT_NAME
-        account = item.company.zus_account
+        account = zus_account_for(item.company, item.payer_key, payer_accounts)
         try:
             item.account = payments.normalize_account(account) if account else None
         except ValueError:
@@ -171,16 +213,23 @@ def _fill_paying(item: PaymentItem, identifier: dict | None) -> None:
         if identifier is None:
             return
         item.account = payments.tax_microaccount(**identifier)
-        item.title = payments.tax_transfer_title(item.tax_type, item.period, **identifier)
-        qr_title = payments.tax_qr_title(item.tax_type, item.period)
-    if item.account and item.payable and payments.qr_amount_fits(item.amount):
-        item.qr_payload = payments.payment_qr_payload(account=item.account, amount=item.amount,
+        item.title = payments.tax_transfer_title(item.tax_type, item.period, quarterly=item.quarterly, **identifier)
+        qr_title = payments.tax_qr_title(item.tax_type, item.period, quarterly=item.quarterly)
+    if item.account and item.to_pay and payments.qr_amount_fits(item.left_to_pay):
+        item.qr_payload = payments.payment_qr_payload(account=item.account, amount=item.left_to_pay,
                                                       name=item.recipient, title=qr_title)
 
 
 def build_items(company: Company, revisions, marks: dict[int, PaymentMark], today: date,
-                identifier: dict | None = None) -> list[PaymentItem]:
-    """Payment items from approved tax and ZUS revisions (each carrying its ``figure``) of one company."""
+                identifier: dict | None = None, *, payer_accounts: dict[str, str] | None = None,
+                settlements: dict[ItemKey, Settlement] | None = None,
+                office_go_live: date | None | bool = False) -> list[PaymentItem]:
+    """Payment items from approved tax and ZUS revisions (each carrying its ``figure``) of one company.
+
+    ``payer_accounts`` (``zus_accounts.accounts_of_payers``), ``settlements`` (``settlements.settlements_of``)
+    and ``office_go_live`` (``OfficeSettings.go_live_month``, None for none) let a caller of many companies
+    load them once; without them, one query each (only when there are items).
+    """
     identifier = _tax_identifier(company) if identifier is None else identifier
     items: list[PaymentItem] = []
     zus: dict[tuple[date, str], dict[str, Revision]] = defaultdict(dict)
@@ -189,7 +238,8 @@ def build_items(company: Company, revisions, marks: dict[int, PaymentMark], toda
         if figure.kind.startswith(TAX_PREFIX):
             tax_type = figure.kind[len(TAX_PREFIX):]
             items.append(PaymentItem(company, figure, figure.period, "tax", tax_type, "", revision.amount,
-                                     revision.due_date, revision.label, today, marks.get(figure.pk)))
+                                     revision.due_date, revision.label, today, marks.get(figure.pk),
+                                     quarterly=is_quarterly_tax(tax_type, company.income_tax_period)))
         elif figure.kind.startswith(ZUS_PREFIX):
             zus[(figure.period, figure.payer_key)][figure.kind] = revision
     for (period, payer_key), parts in zus.items():
@@ -203,8 +253,18 @@ def build_items(company: Company, revisions, marks: dict[int, PaymentMark], toda
             anchor, amount = present[0], sum((r.amount for r in present), ZERO)
         items.append(PaymentItem(company, anchor.figure, period, "zus", "", payer_key, amount, anchor.due_date,
                                  anchor.label, today, marks.get(anchor.figure.pk)))
+    if payer_accounts is None:
+        payer_accounts = accounts_of_payers(payer_key for _period, payer_key in zus)
+    if settlements is None:
+        settlements = settlements_of([company.pk], period__in={item.period for item in items}) if items else {}
+    if office_go_live is False:
+        office_go_live = OfficeSettings.load().go_live_month if items else None
+    go_live = go_live_of(company, office_go_live)
     for item in items:
-        _fill_paying(item, identifier)
+        item.history = go_live is not None and item.period < go_live
+        item.settlement = settlements.get(
+            (company.pk, item.period, ZUS_ITEM if item.group == "zus" else item.tax_type, item.payer_key))
+        _fill_paying(item, identifier, payer_accounts)
     items.sort(key=lambda i: (i.due_date or date.max, i.period, i.group != "zus", i.tax_type, i.payer_key))
     return items
 
@@ -232,7 +292,8 @@ def payment_items(companies: Company | Iterable[Company], today: date, *, period
                   periods: Iterable[date] | None = None, since: date | None = None,
                   before: date | None = None) -> list[PaymentItem]:
     """Every payment item of these companies (optionally of one month, some months, or a range of months
-    ``since`` ≤ period < ``before``), paid or not, ordered by company, then due date. Two queries."""
+    ``since`` ≤ period < ``before``), paid or not, ordered by company, then due date. Four queries (five when
+    payers other than the companies pay ZUS)."""
     companies = [companies] if isinstance(companies, Company) else list(companies)
     if not companies:
         return []
@@ -246,13 +307,17 @@ def payment_items(companies: Company | Iterable[Company], today: date, *, period
     by_company: dict[int, list[Revision]] = defaultdict(list)
     for revision in revisions:
         by_company[revision.figure.company_id].append(revision)
+    settlements = settlements_of(ids, **_period_filters("", period, periods, since, before))
+    payer_accounts = accounts_of_payers(revision.figure.payer_key for revision in revisions)
+    office_go_live = OfficeSettings.load().go_live_month
     items: list[PaymentItem] = []
     for company in companies:
         if company.pk in by_company:
-            items += build_items(company, by_company[company.pk], marks, today)
+            items += build_items(company, by_company[company.pk], marks, today, payer_accounts=payer_accounts,
+                                 settlements=settlements, office_go_live=office_go_live)
     return items
 
 
 def unpaid_items(companies: Company | Iterable[Company], today: date, **months) -> list[PaymentItem]:
-    """The payment items still to pay (something to pay, not marked paid for this amount); as ``payment_items``."""
+    """The payment items with something left to pay (clients.payment_status); as ``payment_items``."""
     return [item for item in payment_items(companies, today, **months) if item.to_pay]

@@ -6,6 +6,11 @@ taxes, ZUS and statements), approvals through ``clients.approval`` by the office
 bookkeeper (every month but the newest, which stays pending), then one more batch with
 a correction of an approved figure, which waits for approval while clients still see
 the old value. The two demo client logins are linked to the owners of two companies.
+
+It tells the truth about paying (clients.payment_status): the history is settled from the books
+(``clients.settlements``, as an agent's ``settlements`` would record it), one item of the last
+approved month is still unpaid (overdue), the two demo clients' newest month is approved and due,
+one paid VAT was corrected downwards afterwards (a nadpłata), and one company has no NRS yet.
 """
 
 import random
@@ -16,11 +21,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from stdnum import iban
 from stdnum.pl import pesel as stdnum_pesel
 
 from clients.activation import link_login
-from clients.approval import approve_company
-from clients.models import Company, Person, add_months, format_period
+from clients.approval import approve_company, approve_company_period
+from clients.models import Company, Person, Revision, RevisionState, SettlementSource, add_months, format_period
+from clients.models_payments import ZUS_ITEM
+from clients.settlements import SettlementEntry, record_settlements_of
 from clients.vocabulary import tax_kind
 from offices.accounts.models import Role, User
 from offices.accounts.services import create_login
@@ -65,6 +73,8 @@ DEMO_COMPANIES = [
 ]
 _INCOME_TAX_FORM = {"linear": "PIT-5L", "scale": "PIT-5", "lump_sum": "PIT-28", "cit": "CIT"}
 _NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
+#: The demo company whose NRS the office has not entered yet (its clients are told it is missing).
+WITHOUT_NRS = 3
 _CITIES = ["Warszawa", "Kraków", "Łódź", "Wrocław", "Poznań", "Gdańsk", "Lublin", "Katowice"]
 
 
@@ -81,6 +91,12 @@ def _nip(n: int) -> str:
 def _pesel(n: int) -> str:
     base = f"{70 + n % 25:02d}{1 + n % 12:02d}{1 + n % 28:02d}{n:04d}"
     return base + stdnum_pesel.calc_check_digit(base)
+
+
+def _nrs(nip: str) -> str:
+    """A ZUS contribution account of the structure ZUS assigns (GLOSSARY.md, "NRS") for this NIP."""
+    bban = "60000002026" + "000" + nip
+    return iban.calc_check_digits("PL00" + bban) + bban
 
 
 def _money(value: float) -> Decimal:
@@ -131,6 +147,7 @@ def demo_batch(periods: list[str], seed: int = 2026) -> Batch:
                             city=_CITIES[index % len(_CITIES)]),
             email=f"biuro@{_ascii(last)}.example.com", phone=f"+4822{index:07d}",
             tax_setup=TaxSetup(vat=vat, income_tax=income_tax, zus_payer=zus_payer), people=people,
+            zus_account=None if index == WITHOUT_NRS else _nrs(_nip(index + 1)),
             taxes=tuple(taxes), zus=tuple(zus), statements=tuple(statements)))
     return Batch(program="optima", program_version="2026.1", period_from=periods[0], period_to=periods[-1],
                  companies=tuple(companies))
@@ -158,9 +175,39 @@ def _seed_data(owner) -> None:
     apply_batch(Batch(program="optima", companies=(CompanyData(index=0, nip=first.nip, taxes=(
         TaxEntry(0, format_period(corrected), "VAT-7", vat.amount + Decimal("312.00"), label="correction"),)),)),
         agent, batch_ref="demo-2")
+    _settle_history(companies, months, owner, agent)
     for (email, _first, _last), index in zip(DEMO_CLIENTS, (1, 2), strict=True):
         user = User.objects.get(email=email)
         link_login(Person.objects.get(pesel=_pesel(index)), user)
+
+
+def _settle_history(companies: list[Company], months: list[date], owner, agent) -> None:
+    """Settled from the books: everything but the newest months; one overdue item, one nadpłata."""
+    jan, ewa = companies[0], companies[1]
+    approved = (Revision.objects.filter(state=RevisionState.APPROVED, figure__period__lte=months[-2])
+                .exclude(figure__kind__startswith="statement:").exclude(figure__kind__startswith="zus:")
+                .values_list("figure__company_id", "figure__period", "figure__kind", "amount"))
+    zus = (Revision.objects.filter(state=RevisionState.APPROVED, figure__period__lte=months[-2],
+                                   figure__kind="zus:total")
+           .values_list("figure__company_id", "figure__period", "figure__kind", "amount"))
+    entries: dict[int, list[SettlementEntry]] = {company.pk: [] for company in companies}
+    for company_id, period, kind, amount in [*approved, *zus]:
+        what = ZUS_ITEM if kind.startswith("zus:") else kind[4:]
+        if company_id == jan.pk and period == months[-2] and what == "PIT-5L":
+            continue  # the one item still unpaid: overdue
+        entries[company_id].append(SettlementEntry(period, what, amount, paid_on=add_months(period, 1)))
+    record_settlements_of([(company, entries[company.pk]) for company in companies],
+                          source=SettlementSource.PROGRAM, program="optima", agent_name=agent.name)
+    # Ewa's VAT of three months ago was paid, then corrected downwards: the client sees a nadpłata.
+    corrected = months[-3]
+    vat = ewa.figures.get(period=corrected, kind=tax_kind("VAT-7")).revisions.get(state="approved")
+    apply_batch(Batch(program="optima", companies=(CompanyData(index=0, nip=ewa.nip, taxes=(
+        TaxEntry(0, format_period(corrected), "VAT-7", vat.amount - Decimal("44.31"), label="correction"),)),)),
+        agent, batch_ref="demo-3")
+    approve_company_period(ewa, corrected, by_user=owner)
+    # The two demo clients' newest month is approved: due this month.
+    for company in (jan, ewa):
+        approve_company_period(company, months[-1], by_user=owner)
 
 
 @transaction.atomic

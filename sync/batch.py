@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from clients.vocabulary import STATEMENT_PARTS, ZUS_PARTS
+from clients.vocabulary import STATEMENT_PARTS, TAX_TYPES, ZUS_PARTS
 
 FIGURE_LABELS = ("declaration", "correction", "advance", "forecast", "other")
 PERSON_ROLES = ("owner", "partner", "proxy")
 VAT_SETUPS = ("monthly", "quarterly", "exempt")
 INCOME_TAX_SETUPS = ("scale", "linear", "lump_sum", "cit")
 ZUS_PAYER_KINDS = ("budget_unit", "legal_person", "other")
+INCOME_TAX_PERIODS = ("monthly", "quarterly")  # v1.1
+SETTLEMENT_WHATS = (*TAX_TYPES, "ZUS")  # v1.1 settlements[].what
 #: The exchange files ``POST files`` (and the panel's upload) accepts: ``sync.importers``.
 FILE_KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
 
@@ -50,6 +52,7 @@ class TaxSetup:
     vat: str | None = None  # one of VAT_SETUPS
     income_tax: str | None = None  # one of INCOME_TAX_SETUPS
     zus_payer: str | None = None  # one of ZUS_PAYER_KINDS
+    income_tax_period: str | None = None  # v1.1: one of INCOME_TAX_PERIODS (None: leave as it is)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class PersonData:
     email: str = ""
     phone: str = ""  # E.164 or ""
     role: str = "owner"  # one of PERSON_ROLES
+    zus_account: str | None = None  # v1.1: the person's own NRS, 26 digits; None: leave the stored one alone
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,19 @@ class StatementEntry:
 
 
 @dataclass(frozen=True)
+class SettlementData:
+    """v1.1: what the accounting program booked as paid for one item (a tax type, or ``ZUS`` of a payer)."""
+
+    index: int
+    period: str  # "YYYY-MM"
+    what: str  # one of SETTLEMENT_WHATS
+    amount: Decimal
+    paid_on: date | None = None
+    payer_pesel: str | None = None  # ZUS of a payer other than the company
+    payer_nip: str | None = None
+
+
+@dataclass(frozen=True)
 class CompanyData:
     index: int  # position in "companies", for pointers
     nip: str  # 10 digits, checksum-valid
@@ -118,10 +135,12 @@ class CompanyData:
     email: str = ""
     phone: str = ""
     tax_setup: TaxSetup | None = None
+    zus_account: str | None = None  # v1.1: the company's own NRS, 26 digits; None: leave the stored one alone
     people: tuple[PersonData, ...] = ()
     taxes: tuple[TaxEntry, ...] = ()
     zus: tuple[ZusEntry, ...] = ()
     statements: tuple[StatementEntry, ...] = ()
+    settlements: tuple[SettlementData, ...] = ()  # v1.1
 
 
 @dataclass(frozen=True)
@@ -132,6 +151,7 @@ class PayerData:
     pesel: str | None = None
     nip: str | None = None
     zus: tuple[ZusEntry, ...] = ()
+    zus_account: str | None = None  # v1.1: the payer's NRS, stored on the people it is matched to
 
 
 @dataclass(frozen=True)
@@ -167,6 +187,7 @@ class BatchResult:
         default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0, "skipped_source": 0,
                                  "approved": 0, "rejected": 0})
     payers: dict[str, int] = field(default_factory=lambda: {"matched": 0, "unmatched": 0})
+    settlements: dict[str, int] = field(default_factory=lambda: {"recorded": 0, "unchanged": 0, "unmatched": 0})
     errors: list[FieldError] = field(default_factory=list)
 
     @property
@@ -182,5 +203,6 @@ class BatchResult:
             "companies": dict(self.companies),
             "figures": dict(self.figures),
             "payers": dict(self.payers),
+            "settlements": dict(self.settlements),
             "errors": [error.as_json() for error in self.errors],
         }

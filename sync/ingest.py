@@ -39,12 +39,15 @@ from clients.models import (
     Company,
     CompanyPerson,
     Person,
+    SettlementSource,
     add_months,
     parse_period,
 )
 from clients.publishing import AGENT_NAME_LENGTH, Approver, publish
 from clients.rules import approve_on_sync_kinds
+from clients.settlements import SettlementEntry, record_settlements_of
 from clients.summaries import queue_summary
+from clients.zus_accounts import record_synced_zus_accounts
 from offices.accounts.models import OfficeSettings
 from sync.batch import Batch, BatchResult, CompanyData, FieldError, ZusEntry
 from sync.ingest_people import BASIC_FIELDS, invite_on_commit, merge_basic_data, sync_people
@@ -166,9 +169,11 @@ class _Ingestion:
 
         changed: set[int] = set()
         changed |= self._basic_data(applied)
+        changed |= self._zus_accounts(applied, payer_companies)
         wanted, newest = self._wanted_figures(applied)
         wanted += self._payer_figures(payer_companies, locked, companies)
         changed |= self._write_figures(applied, wanted, newest)
+        self._settlements(applied)
 
         for _data, company, created in applied:
             bucket = "created" if created else "updated" if company.pk in changed else "unchanged"
@@ -195,6 +200,30 @@ class _Ingestion:
             invite_on_commit([person.pk for person in new_people if person.pk and person.email])
         return {c.pk for c in changed_companies} | changed_people
 
+    def _settlements(self, applied) -> None:
+        """v1.1 ``settlements``: the office's word that items were paid, from its books (clients.settlements)."""
+        pairs = [(company, [SettlementEntry(_period(s.period), s.what, s.amount, s.paid_on,
+                                            s.payer_pesel or s.payer_nip or "") for s in data.settlements])
+                 for data, company, _created in applied if company.enabled and data.settlements]
+        counts = record_settlements_of(pairs, source=SettlementSource.PROGRAM, program=self.program,
+                                       agent_name=self.agent.name if self.agent else "")
+        for name, count in counts.as_json().items():
+            self.result.settlements[name] += count
+
+    def _zus_accounts(self, applied, payer_companies) -> set[int]:
+        """v1.1 ``zus_account`` of companies, people and matched payers, from the company's ZUS or basic-data
+        program; an absent one leaves the stored NRS alone."""
+        companies, people = [], []
+        for data, company, _created in applied:
+            if not company.enabled or self.program not in (company.source_basic_data, company.source_zus):
+                continue
+            if data.zus_account is not None:
+                companies.append((company, data.zus_account))
+            people += [(p.pesel, p.nip, p.zus_account) for p in data.people if p.zus_account is not None]
+        people += [(payer.pesel, payer.nip, payer.zus_account) for payer in self.batch.payers
+                   if payer.zus_account is not None and payer.index in payer_companies]
+        return record_synced_zus_accounts(companies, people, program=self.program)
+
     def _wanted_figures(self, applied) -> tuple[list[_Wanted], dict[int, date]]:
         program, figures = self.program, self.result.figures
         wanted: list[_Wanted] = []
@@ -207,7 +236,7 @@ class _Ingestion:
             if company.source_taxes == program:
                 for tax in data.taxes:
                     period, kind = _period(tax.period), f"tax:{tax.type}"
-                    due = tax.due_date or statutory_due_date(kind, period, zus_payer)
+                    due = tax.due_date or statutory_due_date(kind, period, zus_payer, company.income_tax_period)
                     wanted.append(_Wanted((cid, period, kind, ""), tax.amount, due, tax.label))
             else:
                 figures["skipped_source"] += len(data.taxes)

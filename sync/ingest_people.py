@@ -23,7 +23,7 @@ from sync.batch import CompanyData, PersonData
 logger = logging.getLogger(__name__)
 
 BASIC_FIELDS = ["name", "regon", "street", "postal_code", "city", "country", "email", "phone", "vat", "income_tax",
-                 "zus_payer"]
+                 "income_tax_period", "zus_payer"]
 
 
 def merge_basic_data(company: Company, data: CompanyData, overwrite: bool, program: str,
@@ -41,7 +41,7 @@ def merge_basic_data(company: Company, data: CompanyData, overwrite: bool, progr
                         country=data.address.country)
     if data.tax_setup is not None:
         incoming.update(vat=data.tax_setup.vat, income_tax=data.tax_setup.income_tax,
-                        zus_payer=data.tax_setup.zus_payer)
+                        zus_payer=data.tax_setup.zus_payer, income_tax_period=data.tax_setup.income_tax_period)
     changed = False
     for field, value in incoming.items():
         if not value:

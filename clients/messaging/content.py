@@ -124,7 +124,8 @@ def lines_for(revisions, company: Company) -> list[Line]:
         if figure.kind.startswith("zus:") and figure.kind != "zus:total" and (
                 (figure.period, figure.payer_key) in with_total):
             continue
-        due = revision.due_date or statutory_due_date(figure.kind, figure.period, company.zus_payer)
+        due = revision.due_date or statutory_due_date(figure.kind, figure.period, company.zus_payer,
+                                                      company.income_tax_period)
         lines.append(Line(figure.id, figure.kind, label_for(figure.kind), revision.amount, due, figure.payer_key))
     return sorted(lines, key=_sort_key)
 
@@ -141,7 +142,7 @@ def changes_between(old_ids, new_revisions, company: Company) -> list[Change]:
             continue
         figure = (after or before).figure
         due = (after.due_date if after else None) or statutory_due_date(figure.kind, figure.period,
-                                                                         company.zus_payer)
+                                                                         company.zus_payer, company.income_tax_period)
         changes.append(Change(label_for(figure.kind), before.amount if before else None,
                               after.amount if after else None, due if after else None))
     return changes

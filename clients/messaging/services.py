@@ -318,7 +318,7 @@ def _reminder_rows(company: Company, period, items, *, due, days: int, send_at, 
     context = {"office": current_office(), "company": company, "due_date": content.format_date(due) if due else "",
                "days": days, "portal_url": portal_url("/"),
                "items": [{"label": content.label_for(item.figure.kind), "name": item.name,
-                          "amount_text": content.format_amount(item.amount), "period": item.period_label}
+                          "amount_text": content.format_amount(item.left_to_pay), "period": item.period_label}
                          for item in items]}
     rows = []
     for person, channel, address in recipients(company):

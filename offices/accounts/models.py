@@ -103,6 +103,11 @@ class OfficeSettings(models.Model):
         _("send activation e-mails"), default=False,
         help_text=_("People synced with an e-mail address get an invitation to activate their client account."),
     )
+    # Payments (clients.payment_status): approved items of months before it are history, not debts.
+    go_live_month = models.DateField(
+        _("go-live month"), null=True, blank=True,
+        help_text=_("Items of earlier months count as settled (without payment confirmation) unless a settlement "
+                    "or the client's mark says otherwise. Empty: every month counts."))
     copy_zus_from_previous = models.BooleanField(
         _("copy ZUS from previous months"), default=False,
         help_text=_("When a month has no ZUS contributions yet, show the previous month's amounts as a forecast."),

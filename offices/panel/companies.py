@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clients import review
+from clients import payments, review
 from clients.access import mask_pesel
 from clients.approval import approve_company, approve_company_period, approve_revision
 from clients.conflicts import access_conflict, resolve_conflict
@@ -32,6 +32,7 @@ from clients.models import BasicDataConflict, Company, Figure, Revision, format_
 from clients.names import DATA_KIND_LABELS, program_name
 from clients.privacy import record_company_view
 from clients.services import release_manual, set_manual_value
+from clients.settlements import unmatched_settlements
 from clients.sources import (
     assign_bookkeeper,
     edit_basic_data,
@@ -110,6 +111,7 @@ def _list_context(request, data) -> dict:
     flt = review.CompanyFilter(q=cleaned.get("q") or "", unapproved=bool(cleaned.get("unapproved")),
                                missing_month=cleaned.get("missing"), program=cleaned.get("program") or "",
                                bookkeeper=cleaned.get("bookkeeper") or "", disabled=cleaned.get("disabled") or "",
+                               without_zus_account=bool(cleaned.get("without_zus_account")),
                                sort=cleaned.get("sort") or "name")
     rows = review.company_list(reviewable_companies(request.user), flt)
     page = Paginator(rows, PER_PAGE).get_page(data.get("page"))
@@ -221,6 +223,9 @@ def _page_context(request, company: Company, **extra) -> dict:
         if request.user.is_office_admin else None,
         "basic_program": program_name(company.basic_data_program) if company.basic_data_program else "",
         "office_edited": set(company.office_edited or ()),
+        "zus_account_display": payments.format_account(company.zus_account) if company.zus_account else "",
+        "unmatched_settlements": [(row, mask_pesel(row.payer_key) if len(row.payer_key) == 11 else row.payer_key)
+                                  for row in unmatched_settlements(company=company)],
         **extra,
     })
     return context

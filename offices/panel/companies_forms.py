@@ -37,6 +37,10 @@ class PeriodField(forms.CharField):
         super().__init__(**kwargs)
         self.widget.attrs.update(placeholder="2026-01", pattern=r"20\d\d-(0[1-9]|1[0-2])", maxlength="7")
 
+    def prepare_value(self, value):
+        # A stored month (a date, the first day) is shown as it is typed: 2026-01.
+        return f"{value.year:04d}-{value.month:02d}" if isinstance(value, date) else value
+
     def to_python(self, value):
         value = super().to_python(value)
         if value in self.empty_values:
@@ -58,6 +62,7 @@ class CompanyFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Name or NIP"), required=False, max_length=100)
     unapproved = forms.BooleanField(label=_("only with unapproved data"), required=False)
+    without_zus_account = forms.BooleanField(label=_("only with ZUS but no ZUS account (NRS)"), required=False)
     missing = PeriodField(label=_("no data for the month"), required=False)
     program = forms.ChoiceField(label=_("program"), required=False)
     bookkeeper = forms.ChoiceField(label=_("bookkeeper"), required=False)

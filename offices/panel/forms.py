@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from offices.accounts.models import STAFF_ROLES, OfficeSettings, Role
 from offices.accounts.services import INVITABLE_ROLES
 from offices.accounts.validators import LOGO_MAX_BYTES, parse_reminder_days, validate_logo
+from offices.panel.companies_forms import PeriodField
 
 
 class AgentForm(forms.Form):
@@ -27,7 +28,7 @@ class ReminderDaysField(forms.CharField):
 
 class OfficeSettingsForm(forms.ModelForm):
     SYNC_FIELDS = ("update_basic_data", "approve_on_sync", "send_activation", "copy_zus_from_previous",
-                   "match_payers", "auto_create_companies", "sync_interval_minutes")
+                   "match_payers", "auto_create_companies", "sync_interval_minutes", "go_live_month")
     BRANDING_FIELDS = ("office_name", "logo", "clear_logo", "email_from_name", "reply_to_email", "sms_sender")
     MESSAGE_FIELDS = ("reminder_days", "quiet_hours_start", "quiet_hours_end", "undo_window_minutes")
     ACCESS_FIELDS = ("bookkeepers_see_assigned_only", "require_mfa_for_admins")
@@ -40,6 +41,11 @@ class OfficeSettingsForm(forms.ModelForm):
         widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
     )
     clear_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    go_live_month = PeriodField(
+        label=_("Go-live month"), required=False,
+        help_text=_("Approved items of earlier months count as settled (without payment confirmation) unless a "
+                    "settlement or the client's mark says otherwise, so a client's history never shows as overdue. "
+                    "Empty: every month counts. Each company may have its own."))
     reminder_days = ReminderDaysField(
         label=_("Reminders before the due date (days)"), required=False, max_length=40,
         help_text=_("Days before each payment's due date when clients get a reminder, separated by commas, "
@@ -52,7 +58,7 @@ class OfficeSettingsForm(forms.ModelForm):
             "update_basic_data", "approve_on_sync", "send_activation", "copy_zus_from_previous", "match_payers",
             "auto_create_companies", "sync_interval_minutes", "email_from_name", "reply_to_email", "sms_sender",
             "quiet_hours_start", "quiet_hours_end", "undo_window_minutes", "bookkeepers_see_assigned_only",
-            "require_mfa_for_admins",
+            "require_mfa_for_admins", "go_live_month",
         ]
         widgets = {
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

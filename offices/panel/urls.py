@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from offices.panel import companies, eventlog, export, health, messages, privacy, rules, upload, views
+from offices.panel import companies, eventlog, export, health, messages, privacy, rules, upload, views, zus_accounts
 from offices.panel.access import admin_required, staff_required
 
 app_name = "panel"
@@ -40,6 +40,9 @@ urlpatterns = [
     staff("companies/<int:company_id>/enabled/", companies.company_enabled, "company_enabled"),
     admin("companies/<int:company_id>/assign/", companies.company_assign, "company_assign"),
     staff("companies/<int:company_id>/basic/", companies.company_basic, "company_basic"),
+    staff("companies/<int:company_id>/zus-account/", zus_accounts.company_zus_account, "company_zus_account"),
+    staff("companies/<int:company_id>/settle/", zus_accounts.company_settle, "company_settle"),
+    staff("companies/<int:company_id>/go-live/", zus_accounts.company_go_live, "company_go_live"),
     staff("companies/<int:company_id>/conflicts/<int:conflict_id>/", companies.company_conflict,
           "company_conflict"),
     # --- Messaging: delivery log, undo, nudge, invitations, bulk summaries (offices/panel/messages.py) ---

@@ -321,7 +321,7 @@ class Agent:
         replayed = response.headers.get("idempotent-replayed") == "true"
         self.queue.finish(item, DELIVERED, response=body, replayed=replayed)
         summary = {"batch": body.get("batch"), "status": status, "companies": body.get("companies"),
-                   "figures": body.get("figures")}
+                   "figures": body.get("figures"), "settlements": body.get("settlements")}  # v1.1; None from v1
         self.event("file_sent", f"{item.name}: {status}, batch {body.get('batch')}",
                    level="warning" if status == "partially_applied" else "info", name=item.name, kind=item.kind,
                    replayed=replayed, **summary)

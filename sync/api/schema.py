@@ -19,8 +19,10 @@ from sync.api.problems import PROBLEM_CONTENT_TYPE, PROBLEMS
 from sync.batch import (
     FIGURE_LABELS,
     FILE_KINDS,
+    INCOME_TAX_PERIODS,
     INCOME_TAX_SETUPS,
     PERSON_ROLES,
+    SETTLEMENT_WHATS,
     VAT_SETUPS,
     ZUS_PAYER_KINDS,
 )
@@ -39,6 +41,7 @@ ENUM_NAMES = {
     "VatSetupEnum": VAT_SETUPS,
     "IncomeTaxSetupEnum": INCOME_TAX_SETUPS,
     "ZusPayerKindEnum": ZUS_PAYER_KINDS,
+    "IncomeTaxPeriodEnum": INCOME_TAX_PERIODS,
     "EventLevelEnum": tuple(EventLevel.values),
     "FileKindEnum": FILE_KINDS,
     "BatchStatusEnum": ("applied", "partially_applied", "rejected"),
@@ -270,6 +273,15 @@ class TaxSetupSerializer(serializers.Serializer):
     vat = serializers.ChoiceField(choices=VAT_SETUPS, required=False, allow_null=True)
     income_tax = serializers.ChoiceField(choices=INCOME_TAX_SETUPS, required=False, allow_null=True)
     zus_payer = serializers.ChoiceField(choices=ZUS_PAYER_KINDS, required=False, allow_null=True)
+    income_tax_period = serializers.ChoiceField(
+        choices=INCOME_TAX_PERIODS, required=False, allow_null=True,
+        help_text=_("v1.1: quarterly income-tax advances (PIT-5, PIT-5L, PIT-28, CIT) are due on the 20th after "
+                    "the quarter and titled RRKqq; default monthly."))
+
+
+ZUS_ACCOUNT_HELP = _(
+    "v1.1: the payer's ZUS contribution account (NRS), 26 digits, spaces tolerated: 2 check digits, 60000002026, "
+    "3 digits of the declaration range and the payer's NIP; mod-97 checked. Absent or null: the stored one stays.")
 
 
 class PersonSerializer(serializers.Serializer):
@@ -281,6 +293,7 @@ class PersonSerializer(serializers.Serializer):
     phone = serializers.CharField(required=False, allow_blank=True, allow_null=True,
                                   help_text=_("Stored as E.164; without a country code it is Polish."))
     role = serializers.ChoiceField(choices=PERSON_ROLES, required=False, default="owner")
+    zus_account = serializers.CharField(required=False, allow_null=True, help_text=ZUS_ACCOUNT_HELP)
 
 
 class TaxEntrySerializer(serializers.Serializer):
@@ -313,6 +326,15 @@ class PayerZusEntrySerializer(ZusEntrySerializer):
     payer = None
 
 
+class SettlementSerializer(serializers.Serializer):
+    period = _period()
+    what = serializers.ChoiceField(choices=SETTLEMENT_WHATS, help_text=_("v1.1: a tax type, or ZUS."))
+    payer = PayerIdSerializer(required=False, allow_null=True,
+                              help_text=_("ZUS only: PESEL or NIP of the payer; absent = the company itself."))
+    amount = _amount(help_text=_("What was paid."))
+    paid_on = _date(required=False, allow_null=True)
+
+
 class StatementSerializer(serializers.Serializer):
     period = _period()
     revenue = _amount(required=False, allow_null=True)
@@ -330,16 +352,21 @@ class CompanySerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, allow_null=True)
     phone = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     tax_setup = TaxSetupSerializer(required=False, allow_null=True)
+    zus_account = serializers.CharField(required=False, allow_null=True, help_text=ZUS_ACCOUNT_HELP)
     people = PersonSerializer(many=True, required=False)
     taxes = TaxEntrySerializer(many=True, required=False)
     zus = ZusEntrySerializer(many=True, required=False)
     statements = StatementSerializer(many=True, required=False)
+    settlements = SettlementSerializer(
+        many=True, required=False,
+        help_text=_("v1.1: what the accounting program booked as paid; outranks the client's own mark."))
 
 
 class PayerSerializer(serializers.Serializer):
     pesel = serializers.CharField(required=False, allow_null=True)
     nip = serializers.CharField(required=False, allow_null=True)
     zus = PayerZusEntrySerializer(many=True, required=False)
+    zus_account = serializers.CharField(required=False, allow_null=True, help_text=ZUS_ACCOUNT_HELP)
 
 
 class BatchRequestSerializer(serializers.Serializer):
@@ -370,12 +397,19 @@ class CountsPayersSerializer(serializers.Serializer):
     unmatched = serializers.IntegerField()
 
 
+class CountsSettlementsSerializer(serializers.Serializer):
+    recorded = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    unmatched = serializers.IntegerField(help_text=_("No item yet: kept, shown to the office, applied on arrival."))
+
+
 class BatchResponseSerializer(serializers.Serializer):
     batch = serializers.RegexField(BATCH_ID_PATTERN, help_text=_("The batch id, for GET batches/{id}."))
     status = serializers.ChoiceField(choices=("applied", "partially_applied", "rejected"))
     companies = CountsCompaniesSerializer()
     figures = CountsFiguresSerializer()
     payers = CountsPayersSerializer()
+    settlements = CountsSettlementsSerializer(help_text=_("v1.1."))
     errors = FieldErrorSerializer(many=True)
 
 
@@ -388,7 +422,8 @@ BATCH_EXAMPLE = {
         "nip": "5260250995", "regon": "012100784", "name": "Przykład Sp. z o.o.",
         "address": {"street": "ul. Prosta 1", "postal_code": "00-001", "city": "Warszawa", "country": "PL"},
         "email": "biuro@przyklad.pl", "phone": "+48 600 100 200",
-        "tax_setup": {"vat": "monthly", "income_tax": "cit", "zus_payer": "legal_person"},
+        "tax_setup": {"vat": "monthly", "income_tax": "cit", "income_tax_period": "monthly",
+                      "zus_payer": "legal_person"},
         "people": [{"first_name": "Anna", "last_name": "Nowak", "pesel": "44051401359", "nip": None,
                     "email": "anna@przyklad.pl", "phone": "+48600100200", "role": "owner"}],
         "taxes": [{"period": "2026-10", "type": "VAT-7", "amount": "1234.00", "due_date": "2026-11-25"},
@@ -397,6 +432,9 @@ BATCH_EXAMPLE = {
                  "fgsp": "0.00", "total": "2183.35", "due_date": "2026-11-17"}],
         "statements": [{"period": "2026-10", "revenue": "50000.00", "costs": "32000.00", "income": "18000.00",
                         "totals": {"vat_due": "1234.00"}}],
+        "zus_account": "50600000020260005260250995",
+        "settlements": [{"period": "2026-09", "what": "VAT-7", "paid_on": "2026-10-24", "amount": "1180.00"},
+                        {"period": "2026-09", "what": "ZUS", "paid_on": "2026-10-15", "amount": "2183.35"}],
     }],
 }
 

@@ -15,8 +15,10 @@ from clients.vocabulary import STATEMENT_PARTS, TAX_TYPES, ZUS_PARTS
 from sync.batch import (
     FIGURE_LABELS,
     PERSON_ROLES,
+    SETTLEMENT_WHATS,
     FieldError,
     PersonData,
+    SettlementData,
     StatementEntry,
     TaxEntry,
     ZusEntry,
@@ -42,6 +44,7 @@ from sync.parsing.values import (
     period,
     phone,
     text,
+    zus_account,
 )
 
 _TOTAL_NAME = re.compile(r"[A-Za-z0-9_]{1,70}").fullmatch
@@ -303,9 +306,48 @@ def parse_person(raw, index: int, errors: Collector, sub: str) -> PersonData | N
             values[name] = parser(raw.get(name))
         except Bad as bad:
             errors.add(bad, sub)
+    if len(errors.errors) == count:
+        try:
+            values["zus_account"] = zus_account(raw.get("zus_account"), "zus_account", values["nip"])
+        except Bad as bad:
+            errors.add(bad, sub)
     if len(errors.errors) != count:
         return None
     return PersonData(index=index, **values)
+
+
+def parse_settlement(raw, index: int, errors: Collector, section: str) -> SettlementData | None:
+    """v1.1 ``settlements[]``: ``{"period", "what", "amount", "paid_on"[, "payer"]}``."""
+    sub = f"/{section}/{index}"
+    start = _entry_start(raw, errors, sub)
+    if start is None:
+        return None
+    count, entry_period = start
+    what = raw.get("what")
+    if not (type(what) is str and what in SETTLEMENT_WHATS):
+        errors.add(missing("what") if what is None else bad_choice("what", what, SETTLEMENT_WHATS), sub)
+    values = {}
+    for name, parse in (("amount", lambda v: amount(v, "amount") if v is not None else None),
+                        ("paid_on", lambda v: optional_date(v, "paid_on"))):
+        try:
+            values[name] = parse(raw.get(name))
+        except Bad as bad:
+            errors.add(bad, sub)
+    if values.get("amount", 0) is None:
+        errors.add(missing("amount"), sub)
+    payer_pesel = payer_nip = None
+    if raw.get("payer") is not None:
+        try:
+            payer = json_object(raw.get("payer"), "payer")
+            if what != "ZUS":
+                raise Bad("payer", "payer_not_zus", _("Only a ZUS settlement has a payer."))
+            payer_pesel, payer_nip = payer_ids(payer, "payer/")
+        except Bad as bad:
+            errors.add(bad, sub)
+    if len(errors.errors) != count:
+        return None
+    return SettlementData(index=index, period=entry_period, what=what, payer_pesel=payer_pesel,
+                          payer_nip=payer_nip, **values)
 
 
 def _escape(token) -> str:

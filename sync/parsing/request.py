@@ -22,6 +22,7 @@ from sync.batch import (
 from sync.parsing.entries import (
     Collector,
     parse_person,
+    parse_settlement,
     parse_statement_entry,
     parse_tax_entry,
     parse_zus_entry,
@@ -45,6 +46,7 @@ from sync.parsing.values import (
     period,
     phone,
     text,
+    zus_account,
 )
 
 _COUNTRY = re.compile(r"[A-Z]{2}").fullmatch
@@ -75,6 +77,11 @@ def _company(raw, index: int) -> tuple[CompanyData | None, list[FieldError]]:
         values["tax_setup"] = _tax_setup(raw.get("tax_setup"))
     except Bad as bad:
         errors.add(bad)
+    if values.get("nip"):
+        try:
+            values["zus_account"] = zus_account(raw.get("zus_account"), "zus_account", values["nip"])
+        except Bad as bad:
+            errors.add(bad)
 
     people = []
     try:
@@ -92,6 +99,7 @@ def _company(raw, index: int) -> tuple[CompanyData | None, list[FieldError]]:
         ("taxes", parse_tax_entry, lambda e: (e.period, e.type)),
         ("zus", parse_zus_entry, lambda e: (e.period, e.payer_pesel or e.payer_nip or "")),
         ("statements", parse_statement_entry, lambda e: e.period),
+        ("settlements", parse_settlement, lambda e: (e.period, e.what, e.payer_pesel or e.payer_nip or "")),
     ):
         try:
             raw_entries = json_array(raw.get(section), section)
@@ -182,9 +190,14 @@ def _payer(raw, index: int) -> tuple[PayerData | None, list[FieldError]]:
             continue
         seen.add(entry.period)
         entries.append(entry)
+    account = None
+    try:
+        account = zus_account(raw.get("zus_account"), "zus_account", payer_nip)
+    except Bad as bad:
+        errors.add(bad)
     if errors.errors:
         return None, errors.errors
-    return PayerData(index=index, pesel=payer_pesel, nip=payer_nip, zus=tuple(entries)), []
+    return PayerData(index=index, pesel=payer_pesel, nip=payer_nip, zus=tuple(entries), zus_account=account), []
 
 
 # --- the request -----------------------------------------------------------------------------------

@@ -15,10 +15,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from clients.payments import validate_zus_account
 from clients.validators import normalize_nip, normalize_pesel, normalize_phone
 from clients.vocabulary import PROGRAM_CODES, TAX_TYPES
 from sync.batch import (
     FIGURE_LABELS,
+    INCOME_TAX_PERIODS,
     INCOME_TAX_SETUPS,
     PERSON_ROLES,
     VAT_SETUPS,
@@ -36,7 +38,8 @@ PROGRAM_SET = frozenset(PROGRAM_CODES)
 TAX_TYPE_SET = frozenset(TAX_TYPES)
 LABEL_SET = frozenset(FIGURE_LABELS)
 ROLE_SET = frozenset(PERSON_ROLES)
-TAX_SETUP_CHOICES = {"vat": VAT_SETUPS, "income_tax": INCOME_TAX_SETUPS, "zus_payer": ZUS_PAYER_KINDS}
+TAX_SETUP_CHOICES = {"vat": VAT_SETUPS, "income_tax": INCOME_TAX_SETUPS, "zus_payer": ZUS_PAYER_KINDS,
+                     "income_tax_period": INCOME_TAX_PERIODS}
 
 # Maximum lengths follow the columns the values end up in (clients.models).
 MAX_LENGTHS = {
@@ -96,6 +99,18 @@ def bad_choice(field: str, value, choices) -> Bad:
 
 
 # --- scalar values ---------------------------------------------------------------------------------
+
+def zus_account(value, field: str, payer_nip: str | None) -> str | None:
+    """v1.1 ``zus_account``: absent/null → None (the stored NRS stays); else checked against the payer's NIP."""
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise bad_type(field, _("a string"), value)
+    try:
+        return validate_zus_account(value[:64], nip=payer_nip)
+    except ValueError as error:
+        raise Bad(field, "invalid_zus_account", str(error)) from None
+
 
 def amount(value, field: str) -> Decimal:
     """A JSON string with at most 12 integer digits and 2 decimals → a two-place ``Decimal``."""

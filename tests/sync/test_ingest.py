@@ -75,6 +75,7 @@ def test_unknown_nip_creates_the_company_with_the_program_as_every_source(office
         "companies": {"created": 1, "updated": 0, "unchanged": 0, "rejected": 0},
         "figures": {"created": 9, "updated": 0, "unchanged": 0, "skipped_source": 0, "approved": 0, "rejected": 0},
         "payers": {"matched": 0, "unmatched": 0},
+        "settlements": {"recorded": 0, "unchanged": 0, "unmatched": 0},
         "errors": [],
     }
     company = Company.objects.get(nip=nip)

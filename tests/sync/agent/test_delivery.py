@@ -8,7 +8,7 @@ import shutil
 import zipfile
 from decimal import Decimal
 
-from clients.models import Figure, Revision, RevisionState
+from clients.models import Figure, Revision, RevisionState, Settlement
 from sync.agent.cli import EXIT_OK, EXIT_QUEUED, main
 from sync.agent.config import load_config
 from sync.agent.queue import Queue
@@ -222,6 +222,23 @@ def test_zip_of_files_and_error_report(portal, live_agent, agent_config):
         assert "database is locked" in report.message
         assert "Traceback" in report.stacktrace and report.runtime["python"]
         assert report.agent_version
+
+
+def test_a_batch_with_v1_1_settlements_is_sent_as_exported_and_its_counts_logged(portal, live_agent, agent_config):
+    nip = b.make_nip(70_003)
+    live_agent.nips += [nip]
+    config = agent_config(portal().port)
+    body = json.loads(batch_json(nip))
+    body["companies"][0]["settlements"] = [
+        {"period": "2026-03", "what": "VAT-7", "amount": "1234.00", "paid_on": "2026-04-24"},
+        {"period": "2026-02", "what": "VAT-7", "amount": "99.00"}]  # its item has not arrived: unmatched
+    (agent_config.inbox / "optima-settlements.json").write_bytes(json.dumps(body).encode())
+    code, out, err = run(config, "watch", "--once")
+    assert code == EXIT_OK, (out, err)
+    with live_agent.in_office():
+        assert Settlement.objects.filter(company__nip=nip).count() == 2
+        sent = Event.objects.get(agent=live_agent.agent, code="file_sent", details__name="optima-settlements.json")
+        assert sent.details["settlements"] == {"recorded": 2, "unchanged": 0, "unmatched": 1}
 
 
 def test_a_batch_over_the_portals_maxima_is_split_and_delivered_once(portal, live_agent, agent_config, settings):

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0005_program_choices_callable'),
+        ('clients', '0008_go_live_month'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

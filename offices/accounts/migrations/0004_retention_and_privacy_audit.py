@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_panel_settings_and_audit'),
+        ('accounts', '0003_officesettings_go_live_month'),
     ]
 
     operations = [

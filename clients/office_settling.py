@@ -1,0 +1,51 @@
+"""A bookkeeper marks items settled (the office's word, ``SettlementSource.BOOKKEEPER``): one month, or
+everything up to a month, of one company or a selection. Each item is settled for its approved amount;
+items the office has already settled are left alone; every change is audited by
+``clients.settlements``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.utils import timezone
+
+from clients.models import Company, CompanyChange, PaymentMark, Revision, RevisionState
+from clients.models_payments import ZUS_ITEM, SettlementSource
+from clients.settlements import SettlementCounts, SettlementEntry, record_settlements_of, settlements_of
+from clients.unpaid import build_items
+
+
+def set_company_go_live(company: Company, month: date | None, *, by) -> bool:
+    """This company's own go-live month (None: the office's); audited. Returns whether it changed."""
+    if company.go_live_month == month:
+        return False
+    CompanyChange.objects.create(company=company, user=by, action=CompanyChange.Action.GO_LIVE, details={
+        "go_live_month": [f"{company.go_live_month:%Y-%m}" if company.go_live_month else "",
+                          f"{month:%Y-%m}" if month else ""]})
+    Company.objects.filter(pk=company.pk).update(go_live_month=month)
+    company.go_live_month = month
+    return True
+
+
+def settle_approved(companies: list[Company], *, by, period: date | None = None,
+                    up_to: date | None = None) -> SettlementCounts:
+    """Settle the approved items of ``period`` (one month) or of every month up to ``up_to`` (inclusive)."""
+    if (period is None) == (up_to is None):
+        raise ValueError("Give either a period or up_to.")
+    filters = {"figure__period": period} if period else {"figure__period__lte": up_to}
+    ids = [company.pk for company in companies]
+    revisions = (Revision.objects.filter(state=RevisionState.APPROVED, figure__company_id__in=ids, **filters)
+                 .exclude(figure__kind__startswith="statement:").select_related("figure"))
+    by_company: dict[int, list[Revision]] = {}
+    for revision in revisions:
+        by_company.setdefault(revision.figure.company_id, []).append(revision)
+    existing = settlements_of(ids)
+    marks = {mark.figure_id: mark for mark in PaymentMark.objects.filter(figure__company_id__in=ids)}
+    pairs = []
+    for company in companies:
+        items = build_items(company, by_company.get(company.pk, []), marks, timezone.localdate(),
+                            payer_accounts={}, settlements=existing)
+        pairs.append((company, [SettlementEntry(item.period, ZUS_ITEM if item.group == "zus" else item.tax_type,
+                                                item.amount, payer_key=item.payer_key)
+                                for item in items if item.payable and not item.settled]))
+    return record_settlements_of(pairs, source=SettlementSource.BOOKKEEPER, by=by)
