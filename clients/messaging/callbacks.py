@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from twilio.request_validator import RequestValidator
 
 from clients.messaging.links import portal_url
 from clients.messaging.models import Channel, Message, Status, Suppression
@@ -36,8 +37,6 @@ def _candidate_urls(request) -> list[str]:
 
 
 def signature_valid(request) -> bool:
-    from twilio.request_validator import RequestValidator
-
     token = settings.TWILIO_AUTH_TOKEN
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:

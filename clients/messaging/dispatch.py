@@ -14,15 +14,17 @@ message is; the broker only carries "look at message 42" and may lose or repeat 
 import datetime
 import logging
 import random
-import time
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from clients.messaging.broker import BrokerUnavailableError, publish, tasks_on_broker
 from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose, Status, Suppression
+from clients.messaging.services import reminder_still_due, suspend_sms
 from clients.messaging.transports import TransportError, transport_for
+from clients.models import SummaryRequest
 
 logger = logging.getLogger(__name__)
 
@@ -53,47 +55,6 @@ def retry_delay(attempt: int) -> float:
 
 #: A row published this long ago and still queued is looked for on the broker (see ``dispatch_due``).
 RECHECK_SECONDS = 20
-#: After a failed publish this process skips publishing for this long: the rows wait in the outbox (the queue
-#: of record) and the beat publishes them, so a batch of 50 companies with the broker down costs one refused
-#: connection, not 50 rounds of Celery's publish retries.
-BROKER_PAUSE_SECONDS = 10.0
-#: One attempt per publish, no retries: a request or an approval never waits on the broker.
-NO_RETRY = {"max_retries": 0}
-_broker_down_until = 0.0
-
-
-class BrokerUnavailableError(Exception):
-    """The broker refused the publish (or did a moment ago): the rows stay for the beat."""
-
-
-def publish(message_ids, *, countdown: float | None = None) -> int:
-    """Put send tasks on the broker now (the current schema travels with them) and note when; how many.
-
-    Raises ``BrokerUnavailableError`` at once when the broker is down — nothing is lost: the rows are queued
-    in the database and ``dispatch_due`` publishes them when it is back.
-    """
-    global _broker_down_until  # noqa: PLW0603 - one flag per process, read and written here only
-    from clients.messaging.services import messaging_queue  # circular: services imports this module
-    from clients.messaging.tasks import send_message  # circular: tasks imports dispatch
-
-    message_ids = list(message_ids)
-    if not message_ids:
-        return 0
-    if time.monotonic() < _broker_down_until:
-        raise BrokerUnavailableError("the broker was unreachable a moment ago")
-    headers = {"_schema_name": connection.schema_name}
-    try:
-        for message_id in message_ids:
-            send_message.apply_async((message_id,), queue=messaging_queue(), countdown=countdown, headers=headers,
-                                     retry=True, retry_policy=NO_RETRY)
-    except Exception as error:  # kombu/redis/amqp each raise their own connection errors
-        _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
-        raise BrokerUnavailableError(str(error)) from error
-    _broker_down_until = 0.0
-    Message.objects.filter(pk__in=message_ids).update(enqueued_at=timezone.now())
-    return len(message_ids)
-
-
 def send(message_id: int) -> str:
     """Send one message if it is due and nobody else has it. Returns what happened (for logs and tests)."""
     now = timezone.now()
@@ -110,8 +71,6 @@ def send(message_id: int) -> str:
                 reason="The provider refused this address earlier (invalid number or opted out).")
         return "failed"
     if message.purpose == Purpose.REMINDER:
-        from clients.messaging.services import reminder_still_due
-
         if not reminder_still_due(message):
             _finish(message, Status.CANCELLED, reason="Paid before the reminder went out.")
             return "cancelled"
@@ -129,8 +88,6 @@ def send(message_id: int) -> str:
     Message.objects.filter(pk=message.pk, sent_at__isnull=True).update(sent_at=sent_at)
     Message.objects.filter(pk=message.pk, provider_id="").update(provider_id=provider_id)
     if message.purpose in (Purpose.SUMMARY, Purpose.CORRECTION):
-        from clients.models import SummaryRequest
-
         SummaryRequest.objects.filter(company_id=message.company_id, period=message.period,
                                       sent_at__isnull=True).update(sent_at=sent_at)
     return "sent"
@@ -159,8 +116,6 @@ def _back_to_queue(message: Message, send_at: datetime.datetime, reason: str, *,
 def _record_error(message: Message, error: TransportError) -> str:
     logger.warning("message %s (%s to %s): %s", message.pk, message.channel, message.recipient, error.message)
     if error.credentials:
-        from clients.messaging.services import suspend_sms
-
         _back_to_queue(message, timezone.now(), error.message, count_attempt=False, error_code=error.code)
         suspend_sms(error.message)
         return "suspended"
@@ -262,16 +217,3 @@ def dispatch_due(now: datetime.datetime | None = None, limit: int = 1000) -> dic
     return result
 
 
-def tasks_on_broker() -> int:
-    """How many tasks wait in the messaging queue; 0 when the broker does not have the queue (restarted)."""
-    from clients.messaging.services import messaging_queue  # circular: services imports this module
-    from clients.messaging.tasks import send_message  # circular: tasks imports dispatch
-
-    app = send_message.app
-    name = messaging_queue() or app.conf.task_default_queue
-    try:
-        with app.connection_for_read() as conn:
-            _name, count, _consumers = conn.default_channel.queue_declare(queue=name, passive=True)
-    except Exception:  # noqa: BLE001 - no such queue (kombu's ChannelError) or no broker: nothing waits there
-        return 0
-    return count

@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
 from clients.activation import invite_person
-from clients.messaging import content, dispatch, gsm
+from clients.messaging import broker, content, gsm
 from clients.messaging.links import current_office, portal_url, unsubscribe_url
 from clients.messaging.models import (
     SENT_STATUSES,
@@ -109,11 +109,6 @@ def render(channel: str, name: str, context: dict, *, sms_unicode: bool = False)
 # --- creating messages ------------------------------------------------------------------------------
 
 
-def messaging_queue() -> str | None:
-    """The broker queue of the send tasks (None: Celery's default; tests use their own)."""
-    return settings.MESSAGING_QUEUE or None
-
-
 def enqueue_on_commit(message_ids) -> None:
     """After the current transaction commits, put a send task on the broker for each message that is due.
 
@@ -125,15 +120,15 @@ def enqueue_on_commit(message_ids) -> None:
         return
     schema = connection.schema_name
 
-    def publish():
+    def publish_after_commit():
         with schema_context(schema):
             try:
-                dispatch.publish(message_ids)
-            except dispatch.BrokerUnavailableError as error:  # the outbox is the queue of record; the beat sends them
+                broker.publish(message_ids)
+            except broker.BrokerUnavailableError as error:  # the outbox is the queue of record; the beat sends them
                 logger.warning("could not publish %d message(s) (%s); the beat will send them",
                                len(message_ids), error)
 
-    transaction.on_commit(publish)
+    transaction.on_commit(publish_after_commit)
 
 
 def _create(rows: list[Message], *, revive_cancelled: bool = False) -> list[Message]:

@@ -12,6 +12,7 @@ from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
 from clients.messaging import dispatch, services
+from clients.messaging.broker import messaging_queue
 from offices.tenancy import for_each_office
 
 logger = logging.getLogger(__name__)
@@ -40,10 +41,10 @@ def remind_office() -> int:
 @shared_task(ignore_result=True)
 def dispatch_all_offices() -> int:
     """The beat's entry point (public schema): one ``dispatch_office`` per active office."""
-    return for_each_office(dispatch_office, queue=services.messaging_queue())
+    return for_each_office(dispatch_office, queue=messaging_queue())
 
 
 @shared_task(ignore_result=True)
 def remind_all_offices() -> int:
     """The beat's entry point for payment reminders (idempotent: run it as often as you like)."""
-    return for_each_office(remind_office, queue=services.messaging_queue())
+    return for_each_office(remind_office, queue=messaging_queue())

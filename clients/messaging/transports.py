@@ -15,9 +15,18 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection
 from django.urls import reverse
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import ConnectTimeout, RequestException
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from clients.messaging.links import current_office, portal_url, unsubscribe_url
 from clients.messaging.models import Channel, Message, OfficeMessaging
+from clients.pdf import month_pdf_filename, render_month_pdf
+from offices.accounts.models import OfficeSettings
+from offices.accounts.services import office_sender
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +73,6 @@ _twilio_http_log.setLevel(logging.WARNING)
 
 def twilio_client():
     """A Twilio client per thread and credentials, pointed at ``TWILIO_API_BASE`` (a local fake in tests)."""
-    from twilio.http.http_client import TwilioHttpClient
-    from twilio.rest import Client
-
     key = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_API_BASE)
     cached = getattr(_local, "twilio", None)
     if cached is None or cached[0] != key:
@@ -83,10 +89,6 @@ def status_callback_url(message: Message) -> str:
 
 def _never_reached(error: Exception) -> bool:
     """True when the request surely did not reach the provider (refused, DNS, connect timeout)."""
-    from requests.exceptions import ConnectionError as RequestsConnectionError
-    from requests.exceptions import ConnectTimeout
-    from urllib3.exceptions import NameResolutionError, NewConnectionError
-
     if isinstance(error, ConnectTimeout):
         return True
     if isinstance(error, RequestsConnectionError):
@@ -99,8 +101,6 @@ class TwilioSms(Transport):
     channel = Channel.SMS
 
     def _sender(self) -> dict:
-        from offices.accounts.models import OfficeSettings
-
         service = OfficeMessaging.load().messaging_service_sid
         if service:
             return {"messaging_service_sid": service}
@@ -111,9 +111,6 @@ class TwilioSms(Transport):
                              code="sms_no_sender")
 
     def send(self, message: Message) -> str:
-        from requests.exceptions import RequestException
-        from twilio.base.exceptions import TwilioRestException
-
         if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
             raise TransportError("SMS is disabled: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set.",
                                  permanent=True, code="sms_disabled")
@@ -140,9 +137,6 @@ class TwilioSms(Transport):
         return TransportError(text, permanent=True, code=code or status, suppress=code in SUPPRESS_CODES)
 
     def lookup(self, message: Message) -> str | None:
-        from requests.exceptions import RequestException
-        from twilio.base.exceptions import TwilioRestException
-
         if message.provider_id:
             return message.provider_id
         since = message.claimed_at or message.created_at
@@ -179,10 +173,6 @@ def month_pdf(message: Message) -> tuple[str, bytes] | None:
     Rendering costs about half a second (WeasyPrint), so the people of one company share it: the last
     few PDFs are kept per worker process, keyed by the approved revisions the message is about.
     """
-    try:
-        from clients.pdf import month_pdf_filename, render_month_pdf
-    except ImportError:
-        return None
     key = (connection.schema_name, message.company_id, message.period, tuple(sorted(message.revision_ids)))
     if key not in _pdf_cache:
         _pdf_cache[key] = render_month_pdf(message.company, message.period)
@@ -196,8 +186,6 @@ class Email(Transport):
     channel = Channel.EMAIL
 
     def build(self, message: Message) -> EmailMultiAlternatives:
-        from offices.accounts.services import office_sender
-
         from_email, reply_to = office_sender(current_office())
         headers = {"Message-ID": message_id_header(message)}
         if message.resends:  # the same Message-ID, and a mark a person (or a filter) can see

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from clients.messaging import dispatch
+from clients.messaging import broker, dispatch
 from clients.messaging.models import Message, Status
 from clients.messaging.tasks import send_message
 from clients.summaries import queue_summary
@@ -49,7 +49,7 @@ class HangingUpBroker:
 def broker_down(monkeypatch):
     """The Celery app pointed at a broker that hangs up, for the test; the real one restored after (and the
     process's "broker down" pause forgotten, as it would be a few seconds later)."""
-    monkeypatch.setattr(dispatch, "_broker_down_until", 0.0)
+    monkeypatch.setattr(broker, "_broker_down_until", 0.0)
     app = send_message.app
     saved = app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_transport_options
     down = HangingUpBroker()
@@ -79,7 +79,7 @@ def _queued_rows(fixtures):
 
 def test_with_the_broker_down_an_approval_tries_it_once_and_the_beat_publishes_later(peers, make_company,
                                                                                      broker_down, monkeypatch):
-    monkeypatch.setattr(dispatch, "BROKER_PAUSE_SECONDS", 0.5)
+    monkeypatch.setattr(broker, "BROKER_PAUSE_SECONDS", 0.5)
     companies = [make_company(email=False) for _ in range(5)]
     with schema_context(companies[0].office.schema_name):
         with transaction.atomic():  # one approval of five companies: five publishes after the commit
@@ -89,7 +89,7 @@ def test_with_the_broker_down_an_approval_tries_it_once_and_the_beat_publishes_l
     assert broker_down.connections == 1
     assert _queued_rows(companies) == [(Status.QUEUED, None)] * 5
     time.sleep(0.6)
-    with schema_context(companies[0].office.schema_name), pytest.raises(dispatch.BrokerUnavailableError):
+    with schema_context(companies[0].office.schema_name), pytest.raises(broker.BrokerUnavailableError):
         dispatch.dispatch_due()  # the beat while the broker is still down: nothing marked as published
     assert _queued_rows(companies) == [(Status.QUEUED, None)] * 5
 
@@ -99,7 +99,7 @@ def test_tasks_the_broker_lost_are_published_again_at_the_next_beat(peers, make_
     with schema_context(f.office.schema_name):
         queue_summary(f.company, f.period)  # published to this test's queue, which no worker consumes
         message = Message.objects.get(company=f.company)
-        assert message.enqueued_at is not None and dispatch.tasks_on_broker() == 1
+        assert message.enqueued_at is not None and broker.tasks_on_broker() == 1
         half_a_minute_ago = timezone.now() - datetime.timedelta(seconds=30)
         Message.objects.filter(pk=message.pk).update(enqueued_at=half_a_minute_ago)
         # still on the broker: left alone (no flood of repeats while a worker is busy)
@@ -107,8 +107,8 @@ def test_tasks_the_broker_lost_are_published_again_at_the_next_beat(peers, make_
         # the broker restarts empty (or a worker's reserved task was dropped with its connection)
         with send_message.app.connection_for_write() as conn:
             conn.default_channel.queue_purge(settings.MESSAGING_QUEUE)
-        assert dispatch.tasks_on_broker() == 0
+        assert broker.tasks_on_broker() == 0
         assert dispatch.dispatch_due()["published"] == 1
-        assert dispatch.tasks_on_broker() == 1
+        assert broker.tasks_on_broker() == 1
         assert dispatch.send(message.pk) == "sent"
 

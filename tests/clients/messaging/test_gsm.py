@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from clients.messaging import gsm
 from clients.messaging.content import format_amount
 
@@ -43,8 +45,6 @@ def test_unicode_option_keeps_letters_at_unicode_price():
 
 
 def test_amounts_use_plain_spaces():
-    from decimal import Decimal
-
     assert format_amount(Decimal("1234567.5")) == "1 234 567,50 zł"
     assert format_amount(Decimal("-12.00")) == "-12,00 zł"
     assert format_amount(Decimal("0")) == "0,00 zł"

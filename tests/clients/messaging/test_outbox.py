@@ -11,9 +11,12 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from clients.approval import approve_company_period
+from clients.dashboard import item_for_figure
 from clients.messaging import dispatch, services
+from clients.messaging.content import format_amount
 from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose, Status, Suppression
-from clients.models import Person
+from clients.models import Figure, Person
+from clients.self_service import mark_paid
 from clients.summaries import queue_summary
 from offices.accounts.models import OfficeSettings
 from sync.ingest import apply_batch
@@ -250,10 +253,6 @@ def test_delivery_log_lists_the_month(peers, make_company):
 
 @pytest.mark.parametrize("days", [3, 1])
 def test_reminders_before_the_due_date_for_unpaid_items_stop_once_paid(peers, make_company, days):
-    from clients.dashboard import item_for_figure
-    from clients.models import Figure
-    from clients.self_service import mark_paid
-
     f = make_company()
     today = datetime.date(2026, 2, 25) - datetime.timedelta(days=days)  # VAT-7 of January is due on 25.02.2026
     with schema_context(f.office.schema_name):
@@ -290,6 +289,4 @@ def test_invitation_email(peers, make_company):
 
 
 def test_amount_formatting_in_sms_never_uses_django_locale():
-    from clients.messaging.content import format_amount
-
     assert "\u00a0" not in format_amount(Decimal("1000000"))

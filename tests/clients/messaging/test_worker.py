@@ -17,6 +17,7 @@ from clients.messaging.models import Channel, Message, Status
 from clients.messaging.services import resend_message
 from clients.messaging.tasks import dispatch_office, send_message
 from clients.messaging.transports import RESEND_HEADER, message_id_header
+from clients.summaries import queue_summary
 from sync.ingest import apply_batch
 from tests.clients import batches as b
 from tests.clients.messaging.peers import wait_for
@@ -72,8 +73,6 @@ def test_two_workers_and_repeated_tasks_send_each_message_once(peers, make_compa
     second = worker_pool.start("second")
     try:
         f = make_company(people=10, email=False)
-        from clients.summaries import queue_summary
-
         with schema_context(f.office.schema_name):
             queue_summary(f.company, f.period)
             ids = list(Message.objects.filter(company=f.company).values_list("pk", flat=True))
@@ -91,8 +90,6 @@ def test_provider_errors_500_three_times_then_201_give_one_delivered_message(pee
     twilio, _smtp = peers
     twilio.script.extend([500, 503, 429])
     f = make_company(email=False)
-    from clients.summaries import queue_summary
-
     with schema_context(f.office.schema_name):
         queue_summary(f.company, f.period)
         message = Message.objects.get(company=f.company)
@@ -111,8 +108,6 @@ def test_provider_down_nothing_lost_nothing_duplicated_once_back(peers, make_com
     f = make_company(people=3, email=False)
     twilio.stop()  # connection refused
     try:
-        from clients.summaries import queue_summary
-
         with schema_context(f.office.schema_name):
             queue_summary(f.company, f.period)
         wait_for(lambda: _min_attempts(f) >= 3, timeout=30, message="three attempts each")
@@ -140,8 +135,6 @@ def test_worker_killed_mid_send_is_reconciled_not_resent(peers, make_company, wo
     settings.MESSAGING_QUEUE = own_queue = f"{settings.MESSAGING_QUEUE}-kill"  # away from the session's worker
     victim = worker_pool.start("victim", queue=own_queue)
     f = make_company(email=False)
-    from clients.summaries import queue_summary
-
     with schema_context(f.office.schema_name):
         queue_summary(f.company, f.period)
         message = Message.objects.get(company=f.company)
@@ -171,8 +164,6 @@ def test_worker_killed_mid_email_is_sent_again_with_the_same_message_id(peers, m
     settings.MESSAGING_QUEUE = own_queue = f"{settings.MESSAGING_QUEUE}-kill"
     victim = worker_pool.start("victim", queue=own_queue)
     f = make_company(sms=False)
-    from clients.summaries import queue_summary
-
     with schema_context(f.office.schema_name):
         queue_summary(f.company, f.period)
         message = Message.objects.get(company=f.company, channel=Channel.EMAIL)
@@ -200,8 +191,6 @@ def test_worker_killed_mid_email_is_sent_again_with_the_same_message_id(peers, m
 def test_email_of_unknown_fate_is_resent_at_most_twice_then_waits_for_a_person(peers, make_company):
     _twilio, smtp = peers
     f = make_company(sms=False)
-    from clients.summaries import queue_summary
-
     with schema_context(f.office.schema_name):
         queue_summary(f.company, f.period)
         message = Message.objects.get(company=f.company, channel=Channel.EMAIL)
@@ -228,8 +217,6 @@ def test_lost_before_reaching_the_provider_is_sent_once_after_reconciling(peers,
     own queue."""
     twilio, _smtp = peers
     f = make_company(email=False)
-    from clients.summaries import queue_summary
-
     with schema_context(f.office.schema_name):
         queue_summary(f.company, f.period)
         message = Message.objects.get(company=f.company, channel=Channel.SMS)
