@@ -9,6 +9,7 @@ back ``POST events`` and ``POST error-reports``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -45,12 +46,14 @@ class PayloadInvalidError(Exception):
 
 def record_batch(*, agent: Agent | None, program: str, program_version: str, result_json: dict,
                  source: str = Batch.Source.API, duration_ms: int = 0, body_bytes: int = 0,
-                 public_id: str | None = None, erred_companies: dict[str, dict] | None = None) -> Batch:
+                 public_id: str | None = None, erred_companies: dict[str, dict] | None = None,
+                 flags: Iterable = ()) -> Batch:
     """Store one applied batch and its response (``result_json`` is ``BatchResult.as_json()``),
     and log it in the event log. Returns the batch; ``batch.response`` is the full 200 body.
 
     ``erred_companies`` (``{"3": {"nip": …, "name": …}}``, by index in the request) is what the request said
-    about the companies its errors point at: the response, kept exactly as sent, cannot name them."""
+    about the companies its errors point at: the response, kept exactly as sent, cannot name them;
+    ``flags`` (``ReviewFlag``s of an exchange file) are kept as codes and parameters, for the batch page."""
     batch = Batch(agent=agent, source=source, program=program, program_version=program_version or "",
                   status=result_json["status"], duration_ms=duration_ms, body_bytes=body_bytes)
     if public_id:
@@ -65,7 +68,8 @@ def record_batch(*, agent: Agent | None, program: str, program_version: str, res
                              code=f"batch_{batch.status}", message=message, program=program, agent=agent, batch=batch,
                              details={"errors": len(result_json.get("errors", []))
                                       + result_json.get("errors_omitted", 0),
-                                      "companies": erred_companies or {}})
+                                      "companies": erred_companies or {},
+                                      "flags": [flag.as_json() for flag in flags]})
     return batch
 
 

@@ -20,7 +20,10 @@ from django.db import transaction
 
 from clients import bulk
 from clients.models import Company
+from clients.payment_status import go_live_of
+from offices.accounts.models import OfficeSettings
 from sync.batch import Batch, BatchResult, CompanyData
+from sync.importers.result import ImportResult, ReviewFlag, mask_identifier
 from sync.ingest import apply_batch
 
 PER_COMPANY_LIMIT = 50
@@ -52,7 +55,7 @@ class CompanyPreview:
 class BatchPreview:
     companies: list[CompanyPreview] = field(default_factory=list)
     totals: BatchResult = field(default_factory=BatchResult)
-    flags: list = field(default_factory=list)  # office-side contradictions to review (ReviewFlag), besides the file's
+    flags: list[ReviewFlag] = field(default_factory=list)  # office-side ones (go_live_flags), besides the file's
 
     @property
     def unknown(self) -> list[CompanyPreview]:
@@ -110,4 +113,39 @@ def preview_batch(batch: Batch) -> BatchPreview:
             _add(preview.totals, dry_run(rest))
     else:
         preview.totals = dry_run(batch, create_nips=unknown)
+    preview.flags = go_live_flags(batch)
     return preview
+
+
+def review_flags(imported: ImportResult) -> list[ReviewFlag]:
+    """Everything to review about an exchange file: its own contradictions, then the office's (go-live)."""
+    return [*imported.flags, *go_live_flags(imported.batch)]
+
+
+def go_live_flags(batch: Batch) -> list[ReviewFlag]:
+    """One ``before_go_live`` flag per company (or unattached payer) whose declarations in the batch are for
+    months before its go-live month (the company's own, else the office's): approved, they become history
+    (``clients.payment_status``), which the bookkeeper should know before applying a years-old file."""
+    office_go_live = OfficeSettings.load().go_live_month
+    companies = {company.nip: company for company in
+                 Company.objects.filter(nip__in=[data.nip for data in batch.companies]).only("nip", "name",
+                                                                                            "go_live_month")}
+    flags = []
+    for data in batch.companies:
+        known = companies.get(data.nip)
+        go_live = go_live_of(known, office_go_live) if known is not None else office_go_live
+        name = known.name if known is not None else (data.name or data.nip)
+        flags.extend(_flag_before(go_live, name, [*data.taxes, *data.zus]))
+    for payer in batch.payers:
+        flags.extend(_flag_before(office_go_live, payer.nip or mask_identifier(payer.pesel or ""), payer.zus))
+    return flags
+
+
+def _flag_before(go_live, who: str, declarations) -> list[ReviewFlag]:
+    if go_live is None:
+        return []
+    first = f"{go_live:%Y-%m}"
+    early = sorted({entry.period for entry in declarations if entry.period < first})
+    if not early:
+        return []
+    return [ReviewFlag("before_go_live", {"company": who, "periods": ", ".join(early), "go_live": first})]

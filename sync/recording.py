@@ -19,19 +19,21 @@ from sync import idempotency
 from sync.batch import MAX_ERRORS_LISTED, BatchResult
 from sync.batch import Batch as BatchData
 from sync.events import record_batch
+from sync.importers.result import ReviewFlag
 from sync.ingest import apply_batch
 from sync.models import Agent, Batch, Event, EventLevel, new_batch_id
 
 
 def apply_and_record(batch: BatchData, agent: Agent | None, *, source: str, body_bytes: int,
                      started: float | None = None, claimed: idempotency.Claim | None = None,
-                     create_nips: Iterable[str] = ()) -> Batch:
+                     create_nips: Iterable[str] = (), flags: Iterable[ReviewFlag] = ()) -> Batch:
     """Apply ``batch`` and record it; returns the ``Batch`` row (``.response`` is the 200 body).
 
     ``started`` (``time.monotonic()``) is when the request began, for the recorded duration;
     ``claimed`` is the request's idempotency claim, completed with the response;
     ``create_nips`` are companies to create first even when the office does not create companies
-    from synchronisation (the panel user ticked them): they are counted as created.
+    from synchronisation (the panel user ticked them): they are counted as created;
+    ``flags`` (an exchange file's ``ReviewFlag``s) are kept with the batch's event for its panel page.
     """
     started = time.monotonic() if started is None else started
     public_id = new_batch_id()
@@ -42,7 +44,7 @@ def apply_and_record(batch: BatchData, agent: Agent | None, *, source: str, body
         record = record_batch(agent=agent, program=batch.program, program_version=batch.program_version,
                               result_json=result.as_json(), source=source, public_id=public_id,
                               duration_ms=int((time.monotonic() - started) * 1000), body_bytes=body_bytes,
-                              erred_companies=_erred_companies(batch, result))
+                              erred_companies=_erred_companies(batch, result), flags=flags)
         if claimed is not None:
             idempotency.complete(claimed, 200, record.response, batch=record)
     return record

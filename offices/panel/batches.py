@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from sync.batch_report import count_groups, error_lines
+from sync.importers.result import ReviewFlag
 from sync.models import Batch
 
 
@@ -14,8 +15,10 @@ def batch(request, public_id: str):
     if record is None:
         raise Http404
     event = record.events.filter(code=f"batch_{record.status}").first()
-    companies = (event.details.get("companies") if event and isinstance(event.details, dict) else None) or {}
+    details = event.details if event and isinstance(event.details, dict) else {}
     response = record.response if isinstance(record.response, dict) else {}
+    companies = details.get("companies") or {}
+    flags = [flag for flag in map(ReviewFlag.from_json, details.get("flags") or []) if flag is not None]
     return render(request, "offices/panel/eventlog/batch.html", {
         "batch": record, "groups": count_groups(response), "errors": error_lines(response, companies),
-        "omitted": response.get("errors_omitted", 0)})
+        "omitted": response.get("errors_omitted", 0), "flags": flags})

@@ -38,7 +38,7 @@ from clients.models import Company
 from offices.accounts.models import OfficeSettings
 from sync.importers import ExchangeFileError, ImportResult, default_limits, detect_and_parse, iter_zip_members
 from sync.models import Batch
-from sync.preview import BatchPreview, preview_batch
+from sync.preview import BatchPreview, preview_batch, review_flags
 from sync.recording import apply_and_record, record_panel_upload
 
 UPLOAD_DIR = "panel-uploads"
@@ -257,7 +257,7 @@ def _apply_file(request, name: str, content: bytes, *, create: bool) -> tuple[st
     result = _parse(name, content)
     if isinstance(result, ExchangeFileError):  # cannot happen for a stored file, unless the importer changed
         return name, None, result.message
-    batch = result.batch
+    batch, flags = result.batch, review_flags(result)
     nips = [company.nip for company in batch.companies]
     known = set(Company.objects.filter(nip__in=nips).values_list("nip", flat=True))
     unknown = [nip for nip in nips if nip not in known]
@@ -267,7 +267,7 @@ def _apply_file(request, name: str, content: bytes, *, create: bool) -> tuple[st
             return name, None, _("Not applied: the office has no company with NIP %(nips)s.") % {
                 "nips": ", ".join(unknown)}
     record = apply_and_record(batch, None, source=Batch.Source.FILE, started=started, body_bytes=len(content),
-                              create_nips=unknown if create else ())
+                              create_nips=unknown if create else (), flags=flags)
     record_panel_upload(record, user=request.user, file_name=name, variant=result.variant, nips=nips,
                         skipped_unknown=[] if create else unknown)
     return name, record, ""

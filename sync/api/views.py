@@ -42,6 +42,7 @@ from sync.events import (
 from sync.importers import ExchangeFileError, detect_and_parse
 from sync.models import Batch
 from sync.parsing import RequestInvalidError, gc_paused, parse_batch
+from sync.preview import review_flags
 from sync.recording import apply_and_record
 
 COMPANIES_PAGE_SIZE = 500
@@ -369,7 +370,7 @@ class FilesView(AgentAPIView):
                 raise ProblemError("import_rejected", exc.message,
                                    errors=[FieldError("/file", exc.code, exc.message)]) from None
             record = apply_and_record(imported.batch, agent, source=Batch.Source.FILE, started=started,
-                                      body_bytes=len(data), claimed=claimed)
+                                      body_bytes=len(data), claimed=claimed, flags=review_flags(imported))
             return 200, record.response, record
 
         request_hash = idempotency.fingerprint("files", kind.encode(), filename.encode(), data)

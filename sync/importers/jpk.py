@@ -414,12 +414,9 @@ def _quarter_period(kwartal: str, year: int, month: int, variant: JpkVariant, am
     if quarter != file_quarter:
         # Which one is wrong cannot be told from the file: importing either would put VAT in a quarter the
         # bookkeeper did not choose, so the amount is held back and the preview asks them to look.
-        flags.append(ReviewFlag("quarter_mismatch", _(
-            "%(variant)s: the VAT-7K declaration says quarter %(q)s (Kwartal), but the file is for %(period)s, "
-            "which is in quarter %(file_q)s. Its VAT amount (%(amount)s) was not imported: correct the file in "
-            "the accounting program, or enter the amount by hand for the right quarter.")
-            % {"variant": variant.label, "q": quarter, "period": period(year, month), "file_q": file_quarter,
-               "amount": amount}))
+        flags.append(ReviewFlag("quarter_mismatch", {
+            "variant": variant.label, "q": quarter, "period": period(year, month), "file_q": file_quarter,
+            "amount": str(amount)}))
         return None
     last_month = quarter * 3
     if month != last_month:

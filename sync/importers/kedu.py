@@ -261,11 +261,8 @@ class _State:
         for key, (dra_total, who) in self.dra_health.items():
             rca_total = self.rca_health.get(key)
             if rca_total is not None and rca_total != dra_total:
-                flags.append(ReviewFlag("health_mismatch", _(
-                    "ZUSDRA %(period)s (%(who)s): the health contribution total VI.07 is %(dra)s, but the ZUSRCA "
-                    "reports of this payer and month add up to %(rca)s (III.C fields 2–5). The DRA's figure was "
-                    "kept, as filed; check which one is right before applying.")
-                    % {"period": key[1], "who": who, "dra": dra_total, "rca": rca_total}))
+                flags.append(ReviewFlag("health_mismatch", {
+                    "period": key[1], "who": who, "dra": str(dra_total), "rca": str(rca_total)}))
         return flags
 
     # --- result -----------------------------------------------------------------------------------------

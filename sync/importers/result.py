@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+
 from sync.batch import Batch
 
 
@@ -53,20 +56,52 @@ class InsuredPerson:
         return f"{self.first_name} {self.last_name} ({self.masked_id})"
 
 
+#: What each review flag says, with its parameters (``ReviewFlag.params``); rendered in the reader's language.
+REVIEW_FLAG_TEXTS: dict[str, Promise] = {
+    "quarter_mismatch": gettext_lazy(
+        "%(variant)s: the VAT-7K declaration says quarter %(q)s (Kwartal), but the file is for %(period)s, "
+        "which is in quarter %(file_q)s. Its VAT amount (%(amount)s) was not imported: correct the file in "
+        "the accounting program, or enter the amount by hand for the right quarter."),
+    "health_mismatch": gettext_lazy(
+        "ZUSDRA %(period)s (%(who)s): the health contribution total VI.07 is %(dra)s, but the ZUSRCA "
+        "reports of this payer and month add up to %(rca)s (III.C fields 2–5). The DRA's figure was "
+        "kept, as filed; check which one is right before applying."),
+    "before_go_live": gettext_lazy(
+        "%(company)s: the file declares %(periods)s, before the go-live month %(go_live)s. Once approved, "
+        "these figures count as history (settled without payment confirmation), not as something to pay."),
+}
+
+
 @dataclass(frozen=True)
 class ReviewFlag:
-    """A contradiction inside the file that the importer does not resolve: the preview shows it for review.
+    """A contradiction the importer does not resolve: the preview (and the batch page) shows it for review.
 
     ``code``: ``quarter_mismatch`` (a V7K whose ``Kwartal`` is not the quarter of its month: its VAT amount is
     withheld), ``health_mismatch`` (a DRA whose health total differs from its RCA health lines: the DRA's
-    figure is kept, as filed). ``message`` is translated.
+    figure is kept, as filed), ``before_go_live`` (a declaration for a month before the go-live month of the
+    office or company: ``sync.preview.go_live_flags``). ``params`` fill the code's text in
+    ``REVIEW_FLAG_TEXTS``; they are kept (JSON) with the batch, so the text is rendered in the reader's language.
     """
 
     code: str
-    message: str
+    params: dict = field(default_factory=dict, hash=False)
+
+    @property
+    def message(self) -> str:
+        return str(REVIEW_FLAG_TEXTS[self.code]) % self.params
 
     def __str__(self) -> str:
         return self.message
+
+    def as_json(self) -> dict:
+        return {"code": self.code, "params": dict(self.params)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> ReviewFlag | None:
+        """The flag a batch record kept; None for a code this version no longer knows."""
+        if not isinstance(data, dict) or data.get("code") not in REVIEW_FLAG_TEXTS:
+            return None
+        return cls(data["code"], dict(data.get("params") or {}))
 
 
 @dataclass(frozen=True)
