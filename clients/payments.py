@@ -406,10 +406,3 @@ def payment_qr_svg(payload: str, *, scale: int = 4, title: str | None = None) ->
     payment_qr_code(payload).save(buffer, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True,
                                   title=title, svgclass="payment-qr", lineclass=None)
     return buffer.getvalue().decode("utf-8")
-
-
-def payment_qr_png(payload: str, *, scale: int = 4) -> bytes:
-    """The QR code of a payload as PNG bytes (for e-mails, where inline SVG is poorly supported)."""
-    buffer = io.BytesIO()
-    payment_qr_code(payload).save(buffer, kind="png", scale=scale, border=4)
-    return buffer.getvalue()
