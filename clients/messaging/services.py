@@ -1,7 +1,7 @@
 """Writes to the outbox. Every message is created here, inside the caller's transaction, and put on
 the broker once that transaction commits (docs/messaging.md).
 
-- ``queue_summary_messages(company, period)``: the month's summary (or, when one was already sent, a
+- ``queue_summary(company, period)``: the month's summary (or, when one was already sent, a
   correction showing old → new) for every person of the company on each of their channels;
 - ``queue_corrections(company, period)``: a correction, only where a summary already went out
   (``queue_corrections_for(months)``: the same after an approval, ``clients.publishing.publish``);
@@ -198,15 +198,21 @@ def _last_sent(company: Company, period: datetime.date) -> dict[tuple[int, str],
     return newest
 
 
-@transaction.atomic
-def queue_summary_messages(company: Company, period: datetime.date, *, only_corrections: bool = False
-                           ) -> list[Message]:
-    """Queue the month's summary for each person × channel (a correction where one was sent already).
+def queue_summary(company: Company, period: datetime.date) -> bool:
+    """Queue the summary of ``company`` for ``period`` to its people; True when something was newly queued.
 
-    Idempotent: the de-duplication key holds the approved revisions, so calling it again with nothing
-    newly approved queues nothing. A summary still waiting in the undo window for an older set of
-    revisions is cancelled (superseded) in favour of the new one.
+    One outbox message per person × channel (a correction, old → new, where a summary of the month already
+    went out), sent after the office's undo window. Idempotent: the de-duplication key holds the approved
+    revisions, so a retried batch, a double click or calling it again with nothing newly approved queues
+    nothing. A summary still waiting in the undo window for an older set of revisions is cancelled
+    (superseded) in favour of the new one.
     """
+    return bool(_queue_month(company, period))
+
+
+@transaction.atomic
+def _queue_month(company: Company, period: datetime.date, *, only_corrections: bool = False) -> list[Message]:
+    """The messages of ``queue_summary`` (or, ``only_corrections``, only where a summary already went out)."""
     revisions = list(content.approved_revisions(company, period))
     if not revisions:
         return []
@@ -261,7 +267,7 @@ def queue_summary_messages(company: Company, period: datetime.date, *, only_corr
 
 def queue_corrections(company: Company, period: datetime.date) -> list[Message]:
     """After an approval: a correction to everyone who already got this month's summary (old → new)."""
-    return queue_summary_messages(company, period, only_corrections=True)
+    return _queue_month(company, period, only_corrections=True)
 
 
 def queue_corrections_for(months) -> list[Message]:

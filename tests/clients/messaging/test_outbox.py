@@ -15,9 +15,9 @@ from clients.dashboard import item_for_figure
 from clients.messaging import dispatch, services
 from clients.messaging.content import format_amount
 from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose, Status, Suppression
+from clients.messaging.services import queue_summary
 from clients.models import Figure, Person
 from clients.self_service import mark_paid
-from clients.summaries import queue_summary
 from offices.accounts.models import OfficeSettings
 from sync.ingest import apply_batch
 from tests.clients import batches as b
