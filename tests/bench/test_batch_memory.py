@@ -1,4 +1,4 @@
-"""Memory of one ``POST batches`` at the documented maximum (issue "Faults without losses", finding 5).
+"""Memory of one ``POST batches`` at the documented maximum (docs/benchmarks.md).
 
 What runs: gunicorn (the ingest benchmark's ``Server``: 2 workers × 4 threads, RSS of each worker sampled
 every 20 ms) on this benchmark's test database, a fresh office, and one agent posting, one after another,

@@ -1,4 +1,4 @@
-"""Ingestion over real HTTP against a raw psycopg COPY of the same rows (issue "Agent API v1").
+"""Ingestion over real HTTP against a raw psycopg COPY of the same rows (docs/benchmarks.md).
 
 What runs:
 

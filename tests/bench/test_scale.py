@@ -1,4 +1,4 @@
-"""Thousands of offices on one PostgreSQL (issue 15): provisioning, backend memory, deploys, the panel.
+"""Thousands of offices on one PostgreSQL (docs/benchmarks.md): provisioning, backend memory, deploys, the panel.
 
 Run on the real server (the embedded one works too, but is not what production runs):
 
