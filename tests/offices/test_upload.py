@@ -36,7 +36,8 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def example() -> bytes:
-    return v7m2_like_the_shared_example(EXAMPLE_NIP)  # built, so the suite runs without the reference data (BIURKO_SHARED_DATA)
+    # built here, so the suite runs without the reference data (BIURKO_SHARED_DATA)
+    return v7m2_like_the_shared_example(EXAMPLE_NIP)
 
 
 def upload(client, *files: tuple[str, bytes]):
