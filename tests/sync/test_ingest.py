@@ -21,12 +21,13 @@ from clients.models import (
     RevisionState,
     parse_period,
 )
-from clients.services import approved_figures_for, figure_rows, release_manual, set_manual_value
+from clients.services import release_manual, set_manual_value
 from offices.accounts.models import OfficeSettings
 from sync.agents import create_agent
 from sync.batch import FieldError
 from sync.ingest import apply_batch
 from tests.clients import batches as b
+from tests.clients.reading import approved_figures_for, figure_rows
 from tests.conftest import PESEL_BOB
 
 JAN, FEB, MAR = parse_period("2026-01"), parse_period("2026-02"), parse_period("2026-03")
