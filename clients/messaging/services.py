@@ -11,6 +11,8 @@ the broker once that transaction commits (docs/messaging.md).
 - ``queue_invitation(person, url)`` (a client), ``queue_staff_invitation(user)`` (a staff login),
   ``queue_office_alert(kind, ...)``;
 - ``delivery_log(company, period)``: what was sent to whom, for the panel.
+
+A message's text, de-duplication key and quiet hours come from ``clients.messaging.composing``.
 """
 
 import datetime
@@ -21,13 +23,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from clients.activation import invite_person
-from clients.messaging import broker, content, gsm
+from clients.messaging import broker, content
+from clients.messaging.composing import dedup_key, render, shift_out_of_quiet_hours
 from clients.messaging.links import current_office, portal_url, unsubscribe_url
 from clients.messaging.models import (
     SENT_STATUSES,
@@ -69,48 +71,10 @@ def sms_disabled_reason() -> str:
     return ""
 
 
-# --- keys, times, rendering -------------------------------------------------------------------------
-
-
-def dedup_key(*parts) -> str:
-    return hashlib.sha256("|".join(str(p) for p in (connection.schema_name, *parts)).encode()).hexdigest()
-
-
-def shift_out_of_quiet_hours(moment: datetime.datetime, office_settings: OfficeSettings) -> datetime.datetime:
-    """The first instant at or after ``moment`` outside the office's quiet hours (local time)."""
-    local = timezone.localtime(moment)
-    if not office_settings.in_quiet_hours(local.time().replace(tzinfo=None)):
-        return moment
-    end = office_settings.quiet_hours_end
-    day = local.date() if local.time().replace(tzinfo=None) < end else local.date() + datetime.timedelta(days=1)
-    return timezone.make_aware(datetime.datetime.combine(day, end))
-
-
 @transaction.atomic
 def unsubscribe(person: Person) -> bool:
     """Turn off the person's e-mail notifications; True when they were on."""
     return bool(Person.objects.filter(pk=person.pk, notify_email=True).update(notify_email=False))
-
-
-@dataclass(frozen=True)
-class Rendered:
-    subject: str = ""
-    body: str = ""
-    html: str = ""
-    encoding: str = ""
-    segments: int | None = None
-
-
-def render(channel: str, name: str, context: dict, *, sms_unicode: bool = False) -> Rendered:
-    """Text of a message from ``templates/sms/{name}.txt`` or ``templates/emails/{name}-*``."""
-    with translation.override(settings.LANGUAGE_CODE):
-        if channel == Channel.SMS:
-            sms = gsm.prepare(render_to_string(f"sms/{name}.txt", context), unicode=sms_unicode)
-            return Rendered(body=sms.text, encoding=sms.encoding, segments=sms.segments)
-        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-        body = render_to_string(f"emails/{name}-body.txt", context)
-        html = render_to_string(f"emails/{name}-body.html", context)
-        return Rendered(subject=subject[:255], body=body, html=html)
 
 
 # --- creating messages ------------------------------------------------------------------------------
