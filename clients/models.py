@@ -17,8 +17,24 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from clients.names import program_choices
-from clients.vocabulary import MAX_KIND_LENGTH
+from clients.names import (
+    FIGURE_LABEL_NAMES,
+    INCOME_TAX_PERIOD_NAMES,
+    INCOME_TAX_SETUP_NAMES,
+    PERSON_ROLE_NAMES,
+    VAT_SETUP_NAMES,
+    ZUS_PAYER_KIND_NAMES,
+    program_choices,
+)
+from clients.vocabulary import (
+    FIGURE_LABELS,
+    INCOME_TAX_PERIODS,
+    INCOME_TAX_SETUPS,
+    MAX_KIND_LENGTH,
+    PERSON_ROLES,
+    VAT_SETUPS,
+    ZUS_PAYER_KINDS,
+)
 
 #: Revision.source of a value a bookkeeper typed in.
 MANUAL_SOURCE = "manual"
@@ -39,28 +55,16 @@ def add_months(period: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-class VatSetup(models.TextChoices):
-    MONTHLY = "monthly", _("VAT monthly")
-    QUARTERLY = "quarterly", _("VAT quarterly")
-    EXEMPT = "exempt", _("VAT exempt")
+def vocabulary_choices(name: str, codes: tuple[str, ...], names: dict) -> type[models.TextChoices]:
+    """The ``TextChoices`` of codes defined in ``clients.vocabulary`` (members named by the upper-cased code,
+    ``VatSetup.MONTHLY``), labelled with their display names from ``clients.names``."""
+    return models.TextChoices(name, [(code.upper(), (code, names[code])) for code in codes])
 
 
-class IncomeTaxSetup(models.TextChoices):
-    SCALE = "scale", _("tax scale")
-    LINEAR = "linear", _("linear tax")
-    LUMP_SUM = "lump_sum", _("lump sum on revenue")
-    CIT = "cit", _("corporate income tax")
-
-
-class IncomeTaxPeriod(models.TextChoices):
-    MONTHLY = "monthly", _("income tax advances monthly")
-    QUARTERLY = "quarterly", _("income tax advances quarterly")
-
-
-class ZusPayerKind(models.TextChoices):
-    BUDGET_UNIT = "budget_unit", _("budget unit")
-    LEGAL_PERSON = "legal_person", _("company with legal personality")
-    OTHER = "other", _("other payer")
+VatSetup = vocabulary_choices("VatSetup", VAT_SETUPS, VAT_SETUP_NAMES)
+IncomeTaxSetup = vocabulary_choices("IncomeTaxSetup", INCOME_TAX_SETUPS, INCOME_TAX_SETUP_NAMES)
+IncomeTaxPeriod = vocabulary_choices("IncomeTaxPeriod", INCOME_TAX_PERIODS, INCOME_TAX_PERIOD_NAMES)
+ZusPayerKind = vocabulary_choices("ZusPayerKind", ZUS_PAYER_KINDS, ZUS_PAYER_KIND_NAMES)
 
 
 class Company(models.Model):
@@ -161,10 +165,7 @@ class Person(models.Model):
         return f"{self.first_name} {self.last_name}".strip() or self.email or str(self.pk)
 
 
-class PersonRole(models.TextChoices):
-    OWNER = "owner", _("owner")
-    PARTNER = "partner", _("partner")
-    PROXY = "proxy", _("proxy")
+PersonRole = vocabulary_choices("PersonRole", PERSON_ROLES, PERSON_ROLE_NAMES)
 
 
 class CompanyPerson(models.Model):
@@ -217,12 +218,7 @@ class RevisionState(models.TextChoices):
     SUPERSEDED = "superseded", _("superseded")
 
 
-class RevisionLabel(models.TextChoices):
-    DECLARATION = "declaration", _("declaration")
-    CORRECTION = "correction", _("correction")
-    ADVANCE = "advance", _("advance")
-    FORECAST = "forecast", _("forecast")
-    OTHER = "other", _("other")
+RevisionLabel = vocabulary_choices("RevisionLabel", FIGURE_LABELS, FIGURE_LABEL_NAMES)
 
 
 class Revision(models.Model):
@@ -286,28 +282,6 @@ class ApprovalLog(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.company_id} {self.revisions} at {self.at:%Y-%m-%d %H:%M}"
-
-
-class SummaryRequest(models.Model):
-    """A request to send a company's summary for a period (``clients.summaries.queue_summary``); the outbox marks
-    it sent when the summary's message goes out."""
-
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="summary_requests")
-    period = models.DateField()
-    requested_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("summary request")
-        verbose_name_plural = _("summary requests")
-        constraints = [
-            # One outstanding request per company and period: retries never queue a second summary.
-            models.UniqueConstraint(fields=["company", "period"], condition=Q(sent_at__isnull=True),
-                                    name="summary_request_one_outstanding"),
-        ]
-
-    def __str__(self):
-        return f"summary {self.company_id} {format_period(self.period)}"
 
 
 # === Client views (clients/views.py, clients/dashboard.py) ===============================================

@@ -28,6 +28,27 @@ DATA_KIND_LABELS = {
 }
 
 
+# --- companies and people ------------------------------------------------------------------------------
+
+VAT_SETUP_NAMES = {"monthly": _("VAT monthly"), "quarterly": _("VAT quarterly"), "exempt": _("VAT exempt")}
+INCOME_TAX_SETUP_NAMES = {
+    "scale": _("tax scale"),
+    "linear": _("linear tax"),
+    "lump_sum": _("lump sum on revenue"),
+    "cit": _("corporate income tax"),
+}
+INCOME_TAX_PERIOD_NAMES = {
+    "monthly": _("income tax advances monthly"),
+    "quarterly": _("income tax advances quarterly"),
+}
+ZUS_PAYER_KIND_NAMES = {
+    "budget_unit": _("budget unit"),
+    "legal_person": _("company with legal personality"),
+    "other": _("other payer"),
+}
+PERSON_ROLE_NAMES = {"owner": _("owner"), "partner": _("partner"), "proxy": _("proxy")}
+
+
 def program_choices() -> list[tuple[str, str]]:
     """``(code, name)`` for model and form fields (a callable, so renaming a program needs no migration)."""
     return [(code, PROGRAM_NAMES[code]) for code in PROGRAM_CODES]
@@ -64,6 +85,15 @@ STATEMENT_NAMES = {
     "costs": _("Costs"),
     "income": pgettext_lazy("statement", "Income"),
     "vat_due": _("VAT due"),
+}
+
+
+FIGURE_LABEL_NAMES = {
+    "declaration": _("declaration"),
+    "correction": _("correction"),
+    "advance": _("advance"),
+    "forecast": _("forecast"),
+    "other": _("other"),
 }
 
 

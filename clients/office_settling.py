@@ -9,11 +9,10 @@ from datetime import date
 
 from django.utils import timezone
 
-from clients.models import Company, CompanyChange, PaymentMark, Revision, RevisionState
+from clients.models import Company, CompanyChange, add_months
 from clients.models_payments import ZUS_ITEM, SettlementSource
-from clients.settlements import SettlementCounts, SettlementEntry, record_settlements_of, settlements_of
-from clients.unpaid import build_items
-from clients.vocabulary import STATEMENT_PREFIX
+from clients.settlements import SettlementCounts, SettlementEntry, record_settlements_of
+from clients.unpaid import payment_items
 
 
 def set_company_go_live(company: Company, month: date | None, *, by) -> bool:
@@ -33,20 +32,12 @@ def settle_approved(companies: list[Company], *, by, period: date | None = None,
     """Settle the approved items of ``period`` (one month) or of every month up to ``up_to`` (inclusive)."""
     if (period is None) == (up_to is None):
         raise ValueError("Give either a period or up_to.")
-    filters = {"figure__period": period} if period else {"figure__period__lte": up_to}
-    ids = [company.pk for company in companies]
-    revisions = (Revision.objects.filter(state=RevisionState.APPROVED, figure__company_id__in=ids, **filters)
-                 .exclude(figure__kind__startswith=STATEMENT_PREFIX).select_related("figure"))
-    by_company: dict[int, list[Revision]] = {}
-    for revision in revisions:
-        by_company.setdefault(revision.figure.company_id, []).append(revision)
-    existing = settlements_of(ids)
-    marks = {mark.figure_id: mark for mark in PaymentMark.objects.filter(figure__company_id__in=ids)}
-    pairs = []
-    for company in companies:
-        items = build_items(company, by_company.get(company.pk, []), marks, timezone.localdate(),
-                            payer_accounts={}, settlements=existing)
-        pairs.append((company, [SettlementEntry(item.period, ZUS_ITEM if item.group == "zus" else item.tax_type,
-                                                item.amount, payer_key=item.payer_key)
-                                for item in items if item.payable and not item.settled]))
+    # The same items the client's dashboard shows (clients.unpaid), so what is settled is what was to pay.
+    months = {"period": period} if period else {"before": add_months(up_to, 1)}
+    entries: dict[int, list[SettlementEntry]] = {company.pk: [] for company in companies}
+    for item in payment_items(companies, timezone.localdate(), **months):
+        if item.payable and not item.settled:
+            entries[item.company.pk].append(SettlementEntry(
+                item.period, ZUS_ITEM if item.group == "zus" else item.tax_type, item.amount, payer_key=item.payer_key))
+    pairs = [(company, entries[company.pk]) for company in companies]
     return record_settlements_of(pairs, source=SettlementSource.BOOKKEEPER, by=by)

@@ -288,7 +288,7 @@ def validate_zus_account(value: str, *, nip: str | None) -> str:
     """The payer's ZUS contribution account (NRS) as 26 digits, or ValueError saying exactly what is wrong.
 
     NRS = 2 check digits + ``60000002026`` + 3 digits of the declaration range + the payer's 10-digit NIP
-    (GLOSSARY.md, "NRS"), and the IBAN mod-97 check holds. ``nip`` is the payer's NIP: the last ten digits
+    (docs/glossary.md, "NRS"), and the IBAN mod-97 check holds. ``nip`` is the payer's NIP: the last ten digits
     must be it — a valid-looking NRS of another payer would send the money to someone else's account, so
     without the payer's NIP we cannot accept one.
     """
@@ -406,10 +406,3 @@ def payment_qr_svg(payload: str, *, scale: int = 4, title: str | None = None) ->
     payment_qr_code(payload).save(buffer, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True,
                                   title=title, svgclass="payment-qr", lineclass=None)
     return buffer.getvalue().decode("utf-8")
-
-
-def payment_qr_png(payload: str, *, scale: int = 4) -> bytes:
-    """The QR code of a payload as PNG bytes (for e-mails, where inline SVG is poorly supported)."""
-    buffer = io.BytesIO()
-    payment_qr_code(payload).save(buffer, kind="png", scale=scale, border=4)
-    return buffer.getvalue()

@@ -71,12 +71,6 @@ def _payer_label(payer_key: str) -> str:
     return mask_pesel(payer_key) if len(payer_key) == 11 else payer_key
 
 
-def record_settlements(company: Company, entries: list[SettlementEntry], *, source: str, program: str = "",
-                       by=None, agent_name: str = "") -> SettlementCounts:
-    """Record what was paid for these items of one company (see :func:`record_settlements_of`)."""
-    return record_settlements_of([(company, entries)], source=source, program=program, by=by, agent_name=agent_name)
-
-
 def record_settlements_of(pairs: list[tuple[Company, list[SettlementEntry]]], *, source: str, program: str = "",
                           by=None, agent_name: str = "") -> SettlementCounts:
     """Record what was paid for items of several companies: a constant number of queries for all of them

@@ -25,14 +25,19 @@ def _text(value) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _checked(number_module, text: str) -> str:
+    """``text`` compacted and checked by a python-stdnum module; raises its ``ValidationError``."""
+    compact = number_module.compact(text)
+    if not compact.strip("0"):  # all zeros passes the checksum but is nobody's number
+        raise StdnumError()
+    return number_module.validate(compact)
+
+
 def normalize_nip(value) -> str:
     """A NIP as 10 digits. Spaces, dashes and a leading ``PL`` are tolerated; the checksum is checked."""
     text = _text(value)
     try:
-        compact = stdnum_nip.compact(text)
-        if not compact.strip("0"):  # all zeros passes the checksum but is nobody's number
-            raise StdnumError()
-        return stdnum_nip.validate(compact)
+        return _checked(stdnum_nip, text)
     except StdnumError:
         raise ValidationError(
             _("“%(value)s” is not a valid NIP: it must have 10 digits with a correct check digit."),
@@ -44,10 +49,7 @@ def normalize_pesel(value) -> str:
     """A PESEL as 11 digits, with a correct check digit and a real birth date."""
     text = _text(value)
     try:
-        compact = stdnum_pesel.compact(text)
-        if not compact.strip("0"):  # all zeros passes the checksum but is nobody's number
-            raise StdnumError()
-        return stdnum_pesel.validate(compact)
+        return _checked(stdnum_pesel, text)
     except StdnumError:
         # Never echo a PESEL back: it is personal data.
         raise ValidationError(
@@ -60,10 +62,7 @@ def normalize_regon(value) -> str:
     """A REGON as 9 or 14 digits with correct check digits."""
     text = _text(value)
     try:
-        compact = stdnum_regon.compact(text)
-        if not compact.strip("0"):  # all zeros passes the checksum but is nobody's number
-            raise StdnumError()
-        return stdnum_regon.validate(compact)
+        return _checked(stdnum_regon, text)
     except StdnumError:
         raise ValidationError(
             _("“%(value)s” is not a valid REGON: it must have 9 or 14 digits with correct check digits."),

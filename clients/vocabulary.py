@@ -26,6 +26,15 @@ DATA_KINDS = ("basic_data", "zus", "taxes", "statements")
 #: The data kinds that are monthly figures (``basic_data`` is the company's own fields).
 FIGURE_DATA_KINDS = ("zus", "taxes", "statements")
 
+# --- companies and people: tax set-up and roles (``Company``, ``CompanyPerson``, the agent API) ---------
+
+VAT_SETUPS = ("monthly", "quarterly", "exempt")
+INCOME_TAX_SETUPS = ("scale", "linear", "lump_sum", "cit")
+#: How often income-tax advances are paid (agent API v1.1 ``tax_setup.income_tax_period``).
+INCOME_TAX_PERIODS = ("monthly", "quarterly")
+ZUS_PAYER_KINDS = ("budget_unit", "legal_person", "other")
+PERSON_ROLES = ("owner", "partner", "proxy")
+
 # --- exchange files -----------------------------------------------------------------------------------
 
 #: The exchange files ``POST files`` and the panel's upload accept (``sync.importers``).
@@ -36,6 +45,8 @@ FILE_KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
 TAX_TYPES = ("VAT-7", "VAT-7K", "PIT-4", "PIT-5", "PIT-5L", "PIT-28", "PIT-8A", "CIT")
 ZUS_PARTS = ("social", "health", "labour_fund", "fgsp", "total")
 STATEMENT_PARTS = ("revenue", "costs", "income")
+#: What a figure's value is (``Revision.label``, ``label`` in the agent API).
+FIGURE_LABELS = ("declaration", "correction", "advance", "forecast", "other")
 
 TAX_PREFIX = "tax:"
 ZUS_PREFIX = "zus:"

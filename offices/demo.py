@@ -94,7 +94,7 @@ def _pesel(n: int) -> str:
 
 
 def _nrs(nip: str) -> str:
-    """A ZUS contribution account of the structure ZUS assigns (GLOSSARY.md, "NRS") for this NIP."""
+    """A ZUS contribution account of the structure ZUS assigns (docs/glossary.md, "NRS") for this NIP."""
     bban = "60000002026" + "000" + nip
     return iban.calc_check_digits("PL00" + bban) + bban
 

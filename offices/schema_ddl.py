@@ -1,7 +1,7 @@
 """The DDL of an office schema, rendered from PostgreSQL's catalogue, replayed under another name.
 
 django-tenants' ``clone_schema`` walks the whole catalogue on every call, so each new office cost
-more than the last (0.3 s at 5 offices, 5–11 s at 60, measured in issue 15). Here the template is
+more than the last (0.3 s at 5 offices, 5–11 s at 60: docs/benchmarks.md, "Thousands of offices"). Here the template is
 read once per migration state: its tables, constraints and indexes become one SQL script with
 *unqualified* names (rendered with ``search_path`` set to the source schema alone, so PostgreSQL
 prints same-schema names bare and everything else qualified). Replaying the script with

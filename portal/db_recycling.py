@@ -15,29 +15,6 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
-# CacheMemoryContext and its children (index info, per-relation contexts); PostgreSQL 18 replaced
-# the "parent" column with "path" (the ids of a context's ancestors and its own).
-_CACHE_MEMORY_BEFORE_18 = """
-SELECT coalesce(sum(total_bytes) FILTER (WHERE name = 'CacheMemoryContext' OR parent = 'CacheMemoryContext'), 0),
-       coalesce(sum(total_bytes), 0)
-FROM pg_backend_memory_contexts
-"""
-_CACHE_MEMORY = """
-WITH contexts AS (SELECT * FROM pg_backend_memory_contexts),
-     cache AS (SELECT level, path[level] AS id FROM contexts WHERE name = 'CacheMemoryContext')
-SELECT coalesce(sum(total_bytes) FILTER (WHERE path[(SELECT level FROM cache)] = (SELECT id FROM cache)), 0),
-       coalesce(sum(total_bytes), 0)
-FROM contexts
-"""
-
-
-def backend_memory() -> tuple[int, int]:
-    """(catalogue cache bytes, all bytes) of this connection's PostgreSQL backend (PostgreSQL 14+)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_CACHE_MEMORY if connection.pg_version >= 180000 else _CACHE_MEMORY_BEFORE_18)
-        cache_bytes, total_bytes = cursor.fetchone()
-    return int(cache_bytes), int(total_bytes)
-
 
 def schemas_served(conn=connection) -> set[str]:
     served = getattr(conn, "biurko_schemas_served", None)

@@ -16,15 +16,7 @@ from decimal import Decimal
 
 from clients.vocabulary import STATEMENT_PARTS, TAX_TYPES, ZUS_PARTS
 
-FIGURE_LABELS = ("declaration", "correction", "advance", "forecast", "other")
-PERSON_ROLES = ("owner", "partner", "proxy")
-VAT_SETUPS = ("monthly", "quarterly", "exempt")
-INCOME_TAX_SETUPS = ("scale", "linear", "lump_sum", "cit")
-ZUS_PAYER_KINDS = ("budget_unit", "legal_person", "other")
-INCOME_TAX_PERIODS = ("monthly", "quarterly")  # v1.1
 SETTLEMENT_WHATS = (*TAX_TYPES, "ZUS")  # v1.1 settlements[].what
-#: The exchange files ``POST files`` (and the panel's upload) accepts: ``sync.importers``.
-FILE_KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
 # A response lists at most this many errors and counts the rest in ``errors_omitted``: a body of a
 # million empty companies must not answer with a million errors.
 MAX_ERRORS_LISTED = 100
@@ -67,10 +59,10 @@ class Address:
 
 @dataclass(frozen=True)
 class TaxSetup:
-    vat: str | None = None  # one of VAT_SETUPS
-    income_tax: str | None = None  # one of INCOME_TAX_SETUPS
-    zus_payer: str | None = None  # one of ZUS_PAYER_KINDS
-    income_tax_period: str | None = None  # v1.1: one of INCOME_TAX_PERIODS (None: leave as it is)
+    vat: str | None = None  # one of clients.vocabulary.VAT_SETUPS
+    income_tax: str | None = None  # one of clients.vocabulary.INCOME_TAX_SETUPS
+    zus_payer: str | None = None  # one of clients.vocabulary.ZUS_PAYER_KINDS
+    income_tax_period: str | None = None  # v1.1: one of clients.vocabulary.INCOME_TAX_PERIODS (None: leave as it is)
 
 
 @dataclass(frozen=True)
@@ -82,7 +74,7 @@ class PersonData:
     nip: str | None = None
     email: str = ""
     phone: str = ""  # E.164 or ""
-    role: str = "owner"  # one of PERSON_ROLES
+    role: str = "owner"  # one of clients.vocabulary.PERSON_ROLES
     zus_account: str | None = None  # v1.1: the person's own NRS, 26 digits; None: leave the stored one alone
 
 

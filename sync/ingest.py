@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from clients import bulk
 from clients.conflicts import record_conflicts
 from clients.deadlines import statutory_due_date
+from clients.messaging.services import queue_summary
 from clients.models import (
     MAX_KIND_LENGTH,
     Company,
@@ -46,7 +47,6 @@ from clients.models import (
 from clients.publishing import AGENT_NAME_LENGTH, Approver, publish
 from clients.rules import approve_on_sync_kinds
 from clients.settlements import SettlementEntry, record_settlements_of
-from clients.summaries import queue_summary
 from clients.vocabulary import STATEMENT_PREFIX, ZUS_PREFIX, statement_kind, tax_kind, zus_kind
 from clients.zus_accounts import record_synced_zus_accounts
 from offices.accounts.models import OfficeSettings

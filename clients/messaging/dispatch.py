@@ -24,7 +24,6 @@ from clients.messaging.broker import BrokerUnavailableError, publish, tasks_on_b
 from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose, Status, Suppression
 from clients.messaging.services import reminder_still_due, suspend_sms
 from clients.messaging.transports import TransportError, transport_for
-from clients.models import SummaryRequest
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +86,6 @@ def send(message_id: int) -> str:
     # A status callback may have overtaken us (DELIVERED already): complete what it could not know.
     Message.objects.filter(pk=message.pk, sent_at__isnull=True).update(sent_at=sent_at)
     Message.objects.filter(pk=message.pk, provider_id="").update(provider_id=provider_id)
-    if message.purpose in (Purpose.SUMMARY, Purpose.CORRECTION):
-        SummaryRequest.objects.filter(company_id=message.company_id, period=message.period,
-                                      sent_at__isnull=True).update(sent_at=sent_at)
     return "sent"
 
 

@@ -1,7 +1,7 @@
 """Writes to the outbox. Every message is created here, inside the caller's transaction, and put on
 the broker once that transaction commits (docs/messaging.md).
 
-- ``queue_summary_messages(company, period)``: the month's summary (or, when one was already sent, a
+- ``queue_summary(company, period)``: the month's summary (or, when one was already sent, a
   correction showing old → new) for every person of the company on each of their channels;
 - ``queue_corrections(company, period)``: a correction, only where a summary already went out
   (``queue_corrections_for(months)``: the same after an approval, ``clients.publishing.publish``);
@@ -11,6 +11,8 @@ the broker once that transaction commits (docs/messaging.md).
 - ``queue_invitation(person, url)`` (a client), ``queue_staff_invitation(user)`` (a staff login),
   ``queue_office_alert(kind, ...)``;
 - ``delivery_log(company, period)``: what was sent to whom, for the panel.
+
+A message's text, de-duplication key and quiet hours come from ``clients.messaging.composing``.
 """
 
 import datetime
@@ -21,13 +23,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from clients.activation import invite_person
-from clients.messaging import broker, content, gsm
+from clients.messaging import broker, content
+from clients.messaging.composing import dedup_key, render, shift_out_of_quiet_hours
 from clients.messaging.links import current_office, portal_url, unsubscribe_url
 from clients.messaging.models import (
     SENT_STATUSES,
@@ -69,48 +71,10 @@ def sms_disabled_reason() -> str:
     return ""
 
 
-# --- keys, times, rendering -------------------------------------------------------------------------
-
-
-def dedup_key(*parts) -> str:
-    return hashlib.sha256("|".join(str(p) for p in (connection.schema_name, *parts)).encode()).hexdigest()
-
-
-def shift_out_of_quiet_hours(moment: datetime.datetime, office_settings: OfficeSettings) -> datetime.datetime:
-    """The first instant at or after ``moment`` outside the office's quiet hours (local time)."""
-    local = timezone.localtime(moment)
-    if not office_settings.in_quiet_hours(local.time().replace(tzinfo=None)):
-        return moment
-    end = office_settings.quiet_hours_end
-    day = local.date() if local.time().replace(tzinfo=None) < end else local.date() + datetime.timedelta(days=1)
-    return timezone.make_aware(datetime.datetime.combine(day, end))
-
-
 @transaction.atomic
 def unsubscribe(person: Person) -> bool:
     """Turn off the person's e-mail notifications; True when they were on."""
     return bool(Person.objects.filter(pk=person.pk, notify_email=True).update(notify_email=False))
-
-
-@dataclass(frozen=True)
-class Rendered:
-    subject: str = ""
-    body: str = ""
-    html: str = ""
-    encoding: str = ""
-    segments: int | None = None
-
-
-def render(channel: str, name: str, context: dict, *, sms_unicode: bool = False) -> Rendered:
-    """Text of a message from ``templates/sms/{name}.txt`` or ``templates/emails/{name}-*``."""
-    with translation.override(settings.LANGUAGE_CODE):
-        if channel == Channel.SMS:
-            sms = gsm.prepare(render_to_string(f"sms/{name}.txt", context), unicode=sms_unicode)
-            return Rendered(body=sms.text, encoding=sms.encoding, segments=sms.segments)
-        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-        body = render_to_string(f"emails/{name}-body.txt", context)
-        html = render_to_string(f"emails/{name}-body.html", context)
-        return Rendered(subject=subject[:255], body=body, html=html)
 
 
 # --- creating messages ------------------------------------------------------------------------------
@@ -198,15 +162,21 @@ def _last_sent(company: Company, period: datetime.date) -> dict[tuple[int, str],
     return newest
 
 
-@transaction.atomic
-def queue_summary_messages(company: Company, period: datetime.date, *, only_corrections: bool = False
-                           ) -> list[Message]:
-    """Queue the month's summary for each person × channel (a correction where one was sent already).
+def queue_summary(company: Company, period: datetime.date) -> bool:
+    """Queue the summary of ``company`` for ``period`` to its people; True when something was newly queued.
 
-    Idempotent: the de-duplication key holds the approved revisions, so calling it again with nothing
-    newly approved queues nothing. A summary still waiting in the undo window for an older set of
-    revisions is cancelled (superseded) in favour of the new one.
+    One outbox message per person × channel (a correction, old → new, where a summary of the month already
+    went out), sent after the office's undo window. Idempotent: the de-duplication key holds the approved
+    revisions, so a retried batch, a double click or calling it again with nothing newly approved queues
+    nothing. A summary still waiting in the undo window for an older set of revisions is cancelled
+    (superseded) in favour of the new one.
     """
+    return bool(_queue_month(company, period))
+
+
+@transaction.atomic
+def _queue_month(company: Company, period: datetime.date, *, only_corrections: bool = False) -> list[Message]:
+    """The messages of ``queue_summary`` (or, ``only_corrections``, only where a summary already went out)."""
     revisions = list(content.approved_revisions(company, period))
     if not revisions:
         return []
@@ -261,7 +231,7 @@ def queue_summary_messages(company: Company, period: datetime.date, *, only_corr
 
 def queue_corrections(company: Company, period: datetime.date) -> list[Message]:
     """After an approval: a correction to everyone who already got this month's summary (old → new)."""
-    return queue_summary_messages(company, period, only_corrections=True)
+    return _queue_month(company, period, only_corrections=True)
 
 
 def queue_corrections_for(months) -> list[Message]:

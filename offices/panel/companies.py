@@ -2,7 +2,7 @@
 
 Thin views: queries come from ``clients.review``, every write is a call to a ``clients`` service
 (``clients.approval``, ``clients.services``, ``clients.sources``, ``clients.conflicts``,
-``clients.summaries``). Companies are fetched through ``access_review_company`` only.
+``clients.messaging.services``). Companies are fetched through ``access_review_company`` only.
 
 htmx requests get the changed fragment back (the list's table, the review area of a company page);
 the same URLs without JS answer a plain POST with a redirect and show messages.
@@ -28,6 +28,7 @@ from clients import payments, review
 from clients.access import mask_pesel
 from clients.approval import approve_company, approve_company_period, approve_revision
 from clients.conflicts import access_conflict, resolve_conflict
+from clients.messaging.services import queue_summary
 from clients.models import BasicDataConflict, Company, Figure, Revision, format_period
 from clients.names import DATA_KIND_LABELS, program_name
 from clients.services import release_manual, set_manual_value
@@ -39,7 +40,6 @@ from clients.sources import (
     set_source_for_all,
     set_sources,
 )
-from clients.summaries import queue_summary
 from clients.vocabulary import DATA_KINDS
 from offices.accounts.models import STAFF_ROLES, OfficeSettings, User
 from offices.panel.access import is_htmx

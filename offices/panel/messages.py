@@ -35,6 +35,7 @@ from clients.messaging.services import (
     delivery_log,
     queue_invitation,
     queue_nudge,
+    queue_summary,
     recipients,
     resend_message,
     resume_sms,
@@ -42,7 +43,6 @@ from clients.messaging.services import (
 )
 from clients.models import CompanyPerson, Figure, Person, RevisionState, format_period
 from clients.self_service import paid_marks_for
-from clients.summaries import queue_summary
 from offices.accounts.models import OfficeSettings
 from offices.panel.companies import access_review_company, reviewable_companies
 from offices.panel.companies_forms import period_or_none

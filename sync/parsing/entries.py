@@ -11,10 +11,8 @@ import re
 from django.utils.translation import gettext as _
 
 from clients.validators import normalize_nip, normalize_pesel
-from clients.vocabulary import STATEMENT_PARTS, TAX_TYPES, ZUS_PARTS
+from clients.vocabulary import FIGURE_LABELS, PERSON_ROLES, STATEMENT_PARTS, TAX_TYPES, ZUS_PARTS
 from sync.batch import (
-    FIGURE_LABELS,
-    PERSON_ROLES,
     SETTLEMENT_WHATS,
     FieldError,
     PersonData,

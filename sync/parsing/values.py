@@ -17,16 +17,17 @@ from django.utils.translation import gettext as _
 
 from clients.payments import validate_zus_account
 from clients.validators import normalize_nip, normalize_pesel, normalize_phone
-from clients.vocabulary import PROGRAM_CODES, TAX_TYPES
-from sync.batch import (
+from clients.vocabulary import (
     FIGURE_LABELS,
     INCOME_TAX_PERIODS,
     INCOME_TAX_SETUPS,
     PERSON_ROLES,
+    PROGRAM_CODES,
+    TAX_TYPES,
     VAT_SETUPS,
     ZUS_PAYER_KINDS,
-    FieldError,
 )
+from sync.batch import FieldError
 
 MIN_YEAR, MAX_YEAR = 1990, 2099
 PERIODS = frozenset(f"{year:04d}-{month:02d}" for year in range(MIN_YEAR, MAX_YEAR + 1) for month in range(1, 13))

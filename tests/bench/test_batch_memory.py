@@ -1,4 +1,4 @@
-"""Memory of one ``POST batches`` at the documented maximum (issue "Faults without losses", finding 5).
+"""Memory of one ``POST batches`` at the documented maximum (docs/benchmarks.md).
 
 What runs: gunicorn (the ingest benchmark's ``Server``: 2 workers × 4 threads, RSS of each worker sampled
 every 20 ms) on this benchmark's test database, a fresh office, and one agent posting, one after another,
@@ -22,7 +22,9 @@ import pytest
 import requests
 from django.conf import settings
 
-from tests.bench.test_ingest import Server, drop_office, generate_companies, make_office
+from offices.provisioning import delete_office
+from tests.bench.ingest_data import generate_companies
+from tests.bench.ingest_server import Server, make_office
 
 pytestmark = pytest.mark.bench
 COMPANY_FIGURES = 192
@@ -83,4 +85,4 @@ def test_one_batch_at_the_maximum_stays_small(bench_report):
                     f"{settings.AGENT_API_MAX_FIGURES_PER_BATCH} figures per batch")
     finally:
         server.stop()
-        drop_office(office)
+        delete_office(office)

@@ -1,4 +1,4 @@
-"""Ingestion over real HTTP against a raw psycopg COPY of the same rows (issue "Agent API v1").
+"""Ingestion over real HTTP against a raw psycopg COPY of the same rows (docs/benchmarks.md).
 
 What runs:
 
@@ -30,499 +30,50 @@ Measured:
 
 Run: ``python3 dev.py bench -k ingest`` (results in ``var/bench/ingest.json``).
 """
-
 import copy
-import gzip
 import os
-import queue
-import random
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.parse
 import uuid
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-import orjson
-import psutil
-import psycopg
 import pytest
-import requests
 from django.db import connection
-from django.utils import timezone
-from django_tenants.utils import schema_context
 
-from clients.deadlines import statutory_due_date
-from clients.models import Company, CompanyPerson, Figure, Person, Revision
+from clients.models import Company, Figure, Revision
 from offices.models import Office
-from offices.provisioning import create_office
-from offices.tenancy import office_host
-from sync.agents import create_agent
-from tests.bench.conftest import ROOT
-from tests.clients.batches import make_nip, make_pesel
+from offices.provisioning import delete_office
+from tests.bench.ingest_data import (
+    MONTHS,
+    content_checksum,
+    copy_in_parallel,
+    copy_into,
+    copy_rows,
+    figure_count,
+    generate_companies,
+    make_bodies,
+    raw_connection,
+    render_copy_text,
+    truncate,
+)
+from tests.bench.ingest_server import (
+    CLIENT_THREADS,
+    WEB_THREADS,
+    WEB_WORKERS,
+    Posted,
+    Server,
+    make_office,
+    post_all,
+    run_phase,
+)
 
 pytestmark = pytest.mark.bench
 
 COMPANIES = int(os.environ.get("BENCH_INGEST_COMPANIES", "1000"))  # smaller only to try the benchmark out
-MONTHS = [f"2026-{month:02d}" for month in range(1, 13)]
 BATCH_MAIN, BATCH_SMALL = 50, 25
-CLIENT_THREADS = 2
-WEB_WORKERS = 2
-WEB_THREADS = int(os.environ.get("BENCH_INGEST_WEB_THREADS", "4"))  # 4 like ``biurko run``; 1 = sync workers
 VISIBILITY_BATCHES = 5
-RSS_INTERVAL_S = 0.02
-PROGRAM = "optima"
 TARGET_RATIO = 0.25
-
-
-# --- data ----------------------------------------------------------------------------------------
-
-
-def _amount(rng: random.Random, low: int, high: int) -> str:
-    return f"{rng.randint(low * 100, high * 100) / 100:.2f}"
-
-
-def generate_companies(n: int) -> list[dict]:
-    """``n`` companies as an agent sends them (API JSON), deterministic."""
-    companies = []
-    for i in range(n):
-        rng = random.Random(i)
-        nip = make_nip(100_000 + i)
-        cit = i % 2 == 0
-        people = [
-            {"first_name": "Anna", "last_name": f"Nowak{i}", "pesel": make_pesel(2 * i), "role": "owner"},
-            {"first_name": "Jan", "last_name": f"Kowalski{i}", "pesel": make_pesel(2 * i + 1), "role": "partner"},
-        ]
-        taxes, zus, statements = [], [], []
-        for month in MONTHS:
-            taxes += [{"period": month, "type": "VAT-7", "amount": _amount(rng, -2000, 40000)},
-                      {"period": month, "type": "PIT-4", "amount": _amount(rng, 0, 5000)},
-                      {"period": month, "type": "CIT" if cit else "PIT-5", "amount": _amount(rng, 0, 20000)}]
-            for person in people:
-                social, health, labour = Decimal(_amount(rng, 300, 1700)), Decimal(_amount(rng, 300, 800)), \
-                    Decimal(_amount(rng, 0, 110))
-                zus.append({"period": month, "payer": {"pesel": person["pesel"]}, "social": str(social),
-                            "health": str(health), "labour_fund": str(labour), "fgsp": "0.00",
-                            "total": str(social + health + labour)})
-            revenue, costs = Decimal(_amount(rng, 0, 300000)), Decimal(_amount(rng, 0, 200000))
-            statements.append({"period": month, "revenue": str(revenue), "costs": str(costs),
-                               "income": str(revenue - costs)})
-        companies.append({
-            "nip": nip, "name": f"Przedsiębiorstwo {i:04d} Sp. z o.o.",
-            "address": {"street": f"ul. Prosta {i + 1}", "postal_code": f"{i % 100:02d}-{i % 1000:03d}",
-                        "city": "Warszawa" if i % 3 else "Kraków", "country": "PL"},
-            "email": f"biuro{i}@firma{i}.pl", "phone": f"+48600{i:06d}",
-            "tax_setup": {"vat": "monthly", "income_tax": "cit" if cit else "linear", "zus_payer": "other"},
-            "people": people, "taxes": taxes, "zus": zus, "statements": statements,
-        })
-    return companies
-
-
-def figure_count(company: dict) -> int:
-    return len(company["taxes"]) + 5 * len(company["zus"]) + 3 * len(company["statements"])
-
-
-@dataclass
-class Body:
-    key: str
-    data: bytes  # gzip
-    raw_bytes: int
-    companies: int
-    figures: int
-    first_nip: str = ""
-
-
-def make_bodies(companies: list[dict], size: int, tag: str) -> list[Body]:
-    bodies = []
-    for start in range(0, len(companies), size):
-        chunk = companies[start:start + size]
-        raw = orjson.dumps({
-            "program": {"code": PROGRAM, "version": "2025.0.1"},
-            "agent": {"version": "1.4.0", "os": "Windows 11 Pro", "hostname": "BENCH-PC"},
-            "range": {"from": MONTHS[0], "to": MONTHS[-1]},
-            "options": {"approve": False, "send_summary": False},
-            "companies": chunk,
-        })
-        bodies.append(Body(key=f"bench-{tag}-{start}-{uuid.uuid4()}", data=gzip.compress(raw, 6), raw_bytes=len(raw),
-                           companies=len(chunk), figures=sum(map(figure_count, chunk)), first_nip=chunk[0]["nip"]))
-    return bodies
-
-
-# --- the COPY baseline ------------------------------------------------------------------------------
-
-
-@dataclass
-class CopyRows:
-    tables: list[tuple[str, list[str], list[tuple]]] = field(default_factory=list)
-    figures: int = 0
-
-
-def _rows_for(model, values: list[dict]) -> tuple[str, list[str], list[tuple]]:
-    """Rows of ``model``'s table: every concrete column, the model default where ``values`` gives none."""
-    fields = model._meta.concrete_fields
-    columns = [f.column for f in fields]
-    defaults = {f.column: f.get_default() for f in fields}
-    rows = [tuple(v.get(column, defaults[column]) for column in columns) for v in values]
-    return model._meta.db_table, columns, rows
-
-
-def copy_rows(companies: list[dict], offsets: tuple[int, int, int] = (0, 0, 0)) -> CopyRows:
-    """The rows ingestion makes for ``companies`` (same values, due dates computed like the server does).
-
-    Ids are given explicitly, from ``offsets`` (companies, people, figures) on: the tables are empty.
-    """
-    now = timezone.now()
-    company_rows, person_rows, link_rows, figure_rows, revision_rows = [], [], [], [], []
-    company_offset, person_offset, figure_offset = offsets
-    for company in companies:
-        cid = company_offset + len(company_rows) + 1
-        setup, address = company["tax_setup"], company["address"]
-        company_rows.append({
-            "id": cid, "nip": company["nip"], "name": company["name"], "street": address["street"],
-            "postal_code": address["postal_code"], "city": address["city"], "country": address["country"],
-            "email": company["email"], "phone": company["phone"], "vat": setup["vat"],
-            "income_tax": setup["income_tax"], "zus_payer": setup["zus_payer"], "source_basic_data": PROGRAM,
-            "source_zus": PROGRAM, "source_taxes": PROGRAM, "source_statements": PROGRAM,
-            "basic_data_program": PROGRAM, "created_at": now, "last_synced_at": now, "office_edited": None,
-        })
-        for person in company["people"]:
-            pid = person_offset + len(person_rows) + 1
-            person_rows.append({"id": pid, "first_name": person["first_name"], "last_name": person["last_name"],
-                                "pesel": person["pesel"], "nip": None, "created_at": now})
-            link_rows.append({"id": pid, "company_id": cid, "person_id": pid, "role": person["role"]})
-        values = []  # (period, kind, payer_key, amount)
-        for tax in company["taxes"]:
-            values.append((tax["period"], f"tax:{tax['type']}", "", tax["amount"]))
-        for entry in company["zus"]:
-            for part in ("social", "health", "labour_fund", "fgsp", "total"):
-                values.append((entry["period"], f"zus:{part}", entry["payer"]["pesel"], entry[part]))
-        for statement in company["statements"]:
-            for part in ("revenue", "costs", "income"):
-                values.append((statement["period"], f"statement:{part}", "", statement[part]))
-        for period_text, kind, payer_key, amount in values:
-            fid = figure_offset + len(figure_rows) + 1
-            period = date.fromisoformat(period_text + "-01")
-            figure_rows.append({"id": fid, "company_id": cid, "period": period, "kind": kind, "payer_key": payer_key})
-            revision_rows.append({
-                "id": fid, "figure_id": fid, "amount": Decimal(amount),
-                "due_date": statutory_due_date(kind, period, company["tax_setup"]["zus_payer"]),
-                "label": "declaration", "source": PROGRAM, "state": "pending", "created_at": now,
-                "batch_ref": "b_COPY",
-            })
-    return CopyRows(tables=[_rows_for(Company, company_rows), _rows_for(Person, person_rows),
-                            _rows_for(CompanyPerson, link_rows), _rows_for(Figure, figure_rows),
-                            _rows_for(Revision, revision_rows)], figures=len(figure_rows))
-
-
-def conninfo() -> str:
-    s = connection.settings_dict
-    parts = {"dbname": s["NAME"], "user": s.get("USER") or "", "password": s.get("PASSWORD") or "",
-             "host": s.get("HOST") or "", "port": str(s.get("PORT") or "")}
-    return " ".join(f"{key}='{value}'" for key, value in parts.items() if value)
-
-
-def raw_connection(schema: str, autocommit: bool = False) -> psycopg.Connection:
-    conn = psycopg.connect(conninfo(), autocommit=autocommit)
-    conn.execute(f'SET search_path TO "{schema}", public')
-    if not autocommit:
-        conn.commit()
-    return conn
-
-
-def _text(value) -> str:
-    """One value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def render_copy_text(rows: CopyRows) -> list[bytes]:
-    """Each table's rows as one COPY text stream, made before the clock starts (no adaptation timed)."""
-    return ["".join("\t".join(map(_text, row)) + "\n" for row in table_rows).encode()
-            for _table, _columns, table_rows in rows.tables]
-
-
-def copy_into(schema: str, rows: CopyRows, rendered: list[bytes] | None = None) -> float:
-    """COPY every table's rows in one transaction; seconds including the commit.
-
-    Without ``rendered`` psycopg adapts each row (``write_row``); with it the prepared text streams are sent.
-    """
-    with raw_connection(schema) as conn:
-        started = time.perf_counter()
-        with conn.cursor() as cursor:
-            for index, (table, columns, table_rows) in enumerate(rows.tables):
-                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy_:
-                    if rendered is not None:
-                        data = memoryview(rendered[index])
-                        for start in range(0, len(data), 1 << 20):
-                            copy_.write(data[start:start + (1 << 20)])
-                    else:
-                        for row in table_rows:
-                            copy_.write_row(row)
-        conn.commit()
-        return time.perf_counter() - started
-
-
-def copy_in_parallel(schema: str, halves: list[tuple[CopyRows, list[bytes]]]) -> float:
-    """Each half of the companies (with their rows) COPYed on its own connection, at the same time."""
-    seconds: list[float] = []
-    started = time.perf_counter()
-    threads = [threading.Thread(target=lambda h=half: seconds.append(copy_into(schema, *h))) for half in halves]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(seconds) == len(halves)
-    return time.perf_counter() - started
-
-
-def truncate(schema: str) -> None:
-    tables = ", ".join(m._meta.db_table for m in (Company, Person, CompanyPerson, Figure, Revision))
-    with raw_connection(schema, autocommit=True) as conn:
-        conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-
-
-def content_checksum(schema: str) -> dict:
-    """What both ways must have written: companies, people, figures and their current values."""
-    c, p, cp, f, r = (m._meta.db_table for m in (Company, Person, CompanyPerson, Figure, Revision))
-    with raw_connection(schema, autocommit=True) as conn:
-        companies = conn.execute(
-            f"SELECT count(*), md5(string_agg(concat_ws('|', nip, name, street, postal_code, city, country, email, "
-            f"phone, vat, income_tax, zus_payer, source_basic_data, source_zus, source_taxes, source_statements, "
-            f"basic_data_program, enabled), ',' ORDER BY nip)) FROM {c}").fetchone()
-        people = conn.execute(
-            f"SELECT count(*), md5(string_agg(concat_ws('|', c.nip, x.role, p.pesel, p.first_name, p.last_name), ',' "
-            f"ORDER BY c.nip, p.pesel)) FROM {cp} x JOIN {c} c ON c.id = x.company_id "
-            f"JOIN {p} p ON p.id = x.person_id").fetchone()
-        figures = conn.execute(
-            f"SELECT count(*), md5(string_agg(concat_ws('|', c.nip, f.period, f.kind, f.payer_key, f.manual, r.amount, "
-            f"r.due_date, r.label, r.source, r.state), ',' ORDER BY c.nip, f.period, f.kind, f.payer_key, r.state)) "
-            f"FROM {f} f JOIN {c} c ON c.id = f.company_id JOIN {r} r ON r.figure_id = f.id").fetchone()
-    return {"companies": list(companies), "people": list(people), "figures_with_revisions": list(figures)}
-
-
-# --- the server ---------------------------------------------------------------------------------------
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    user = urllib.parse.quote(s.get("USER") or "")
-    password = urllib.parse.quote(s.get("PASSWORD") or "")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = s.get("HOST") or ""
-    if host.startswith("/"):  # a Unix socket directory: dj-database-url takes it percent-encoded as the host
-        return f"postgres://{auth}{urllib.parse.quote(host, safe='')}/{s['NAME']}"
-    port = f":{s['PORT']}" if s.get("PORT") else ""
-    return f"postgres://{auth}{host}{port}/{s['NAME']}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """gunicorn in its own process group, with a sampler of its workers' RSS."""
-
-    def __init__(self, name: str):
-        self.port = free_port()
-        self.log_path = ROOT / "var" / f"bench-ingest-{name}.log"
-        self.process: subprocess.Popen | None = None
-        self.samples: list[tuple[float, dict[int, int]]] = []
-        self._stop = threading.Event()
-        self._sampler: threading.Thread | None = None
-
-    def start(self, slug: str, token: str, timeout: float = 90) -> "Server":
-        env = {**os.environ, "DATABASE_URL": database_url(), "BIURKO_ENV": "test", "DEBUG": "0",
-               "BASE_DOMAIN": "localhost", "AGENT_API_RATE_LIMIT_PER_MINUTE": "1000000", "LOG_LEVEL": "WARNING"}
-        env.pop("TEST_DATABASE_NAME", None)
-        log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(WEB_WORKERS), "--threads", str(WEB_THREADS), "--timeout", "300",
-             "--graceful-timeout", "10", "--no-control-socket"],  # never take over a dev server's socket
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                response = requests.get(self.url("config"), headers=self.headers(slug, token), timeout=5)
-                if response.status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"gunicorn not ready in {timeout} s: {self.log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        # Both workers booted: wait until gunicorn reports them (they import Django lazily on first request).
-        while len(self.workers()) < WEB_WORKERS:
-            time.sleep(0.1)
-        self._sampler = threading.Thread(target=self._sample, daemon=True)
-        self._sampler.start()
-        return self
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/api/agent/v1/{path}"
-
-    @staticmethod
-    def headers(slug: str, token: str) -> dict:
-        return {"Host": office_host(slug), "Authorization": f"Bearer {token}"}
-
-    def cpu_seconds(self) -> dict[int, float]:
-        """CPU time (user + system) of each worker so far: how the work was spread over them."""
-        return {worker.pid: sum(worker.cpu_times()[:2]) for worker in self.workers()}
-
-    def warm_up(self, slug: str, token: str) -> None:
-        """Concurrent cheap requests, so that both workers have imported what a request needs."""
-        def hit():
-            for _ in range(4):
-                requests.get(self.url("companies"), headers=self.headers(slug, token), timeout=30)
-        threads = [threading.Thread(target=hit) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        time.sleep(0.5)
-
-    def workers(self) -> list[psutil.Process]:
-        try:
-            return psutil.Process(self.process.pid).children()
-        except psutil.NoSuchProcess:
-            return []
-
-    def _sample(self) -> None:
-        workers = self.workers()
-        while not self._stop.is_set():
-            rss = {}
-            for worker in workers:
-                try:
-                    rss[worker.pid] = worker.memory_info().rss
-                except psutil.NoSuchProcess:
-                    workers = self.workers()
-            self.samples.append((time.perf_counter(), rss))
-            time.sleep(RSS_INTERVAL_S)
-
-    def peak(self, since: float = 0.0, until: float = float("inf")) -> dict:
-        window = [rss for t, rss in self.samples if since <= t <= until and rss]
-        return {"max_worker_mib": round(max(max(rss.values()) for rss in window) / 2**20, 1),
-                "max_workers_sum_mib": round(max(sum(rss.values()) for rss in window) / 2**20, 1),
-                "samples": len(window)}
-
-    def quarters(self, started: float, posted: list["Posted"]) -> list[float]:
-        """Largest worker's peak RSS (MiB) while each quarter of the batches was answered: flat = bounded."""
-        answered = sorted(p.answered for p in posted)
-        bounds = [started] + [answered[max(0, len(answered) * q // 4 - 1)] for q in (1, 2, 3, 4)]
-        return [self.peak(bounds[i], bounds[i + 1])["max_worker_mib"] for i in range(4)]
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._sampler is not None:
-            self._sampler.join(timeout=5)
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
-                self.process.wait(timeout=10)
-
-
-@dataclass
-class Posted:
-    body: Body
-    sent: float
-    answered: float
-    response: dict
-
-
-def post_all(server: Server, slug: str, token: str, bodies: list[Body], threads: int = CLIENT_THREADS) -> list[Posted]:
-    todo: queue.Queue[Body] = queue.Queue()
-    for body in bodies:
-        todo.put(body)
-    done: list[Posted] = []
-    failures: list[str] = []
-
-    def client() -> None:
-        session = requests.Session()
-        headers = {**server.headers(slug, token), "Content-Type": "application/json", "Content-Encoding": "gzip"}
-        while not failures:
-            try:
-                body = todo.get_nowait()
-            except queue.Empty:
-                return
-            sent = time.perf_counter()
-            response = session.post(server.url("batches"), data=body.data, timeout=600,
-                                    headers={**headers, "Idempotency-Key": body.key})
-            answered = time.perf_counter()
-            if response.status_code != 200:
-                failures.append(f"{response.status_code}: {response.text[:2000]}")
-                return
-            done.append(Posted(body, sent, answered, response.json()))
-
-    workers = [threading.Thread(target=client) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert not failures, failures[0]
-    return done
-
-
-def totals(posted: list[Posted], section: str) -> dict:
-    out: dict[str, int] = {}
-    for item in posted:
-        for key, value in item.response[section].items():
-            out[key] = out.get(key, 0) + value
-    return out
-
-
-def run_phase(report, name: str, server: Server, slug: str, token: str, bodies: list[Body]) -> tuple[dict, list]:
-    started = time.perf_counter()
-    posted = post_all(server, slug, token, bodies)
-    seconds = time.perf_counter() - started
-    figures = sum(b.figures for b in bodies)
-    latencies = sorted(p.answered - p.sent for p in posted)
-    entry = {
-        "seconds": round(seconds, 2), "figures": figures, "figures_per_s": round(figures / seconds),
-        "batches": len(bodies), "companies_per_batch": bodies[0].companies, "figures_per_batch": bodies[0].figures,
-        "body_bytes_raw": bodies[0].raw_bytes, "body_bytes_gzip": len(bodies[0].data),
-        "client_threads": CLIENT_THREADS, "response_s_median": round(latencies[len(latencies) // 2], 3),
-        "response_s_max": round(latencies[-1], 3),
-        "companies": totals(posted, "companies"), "figures_result": totals(posted, "figures"),
-    }
-    report.results[name] = entry
-    print(f"  {name:<40} {figures} figures in {seconds:6.2f} s = {entry['figures_per_s']:>7} figures/s "
-          f"(batch {bodies[0].companies} companies, response median {entry['response_s_median']} s)")
-    return entry, posted
-
-
-# --- offices --------------------------------------------------------------------------------------------
-
-
-def make_office(slug: str) -> tuple[Office, str]:
-    office = create_office(slug=slug, name=f"Bench {slug}", owner_email=f"owner@{slug}.test").office
-    with schema_context(office.schema_name):
-        _agent, token = create_agent("BENCH-PC")
-    connection.set_schema_to_public()
-    return office, token
-
-
-def drop_office(office: Office) -> None:
-    schema = office.schema_name
-    office.delete()  # its Domain goes with it; the schema is not dropped on delete
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def company_ids(schema: str, nips: list[str]) -> dict[str, int]:
@@ -740,4 +291,4 @@ def test_ingestion_over_http_against_copy(bench_report):
             server.stop()
         connection.set_schema_to_public()
         for office in offices:
-            drop_office(office)
+            delete_office(office)

@@ -20,9 +20,9 @@ from django_tenants.utils import schema_context
 from clients.approval import approve_company_period
 from clients.messaging import dispatch
 from clients.messaging.models import Message, Status
+from clients.messaging.services import queue_summary
 from clients.messaging.tasks import send_message
 from clients.pdf import render_month_pdf
-from clients.summaries import queue_summary
 from offices.accounts.models import OfficeSettings, User
 from tests.bench.conftest import timed
 from tests.clients.messaging.conftest import (  # noqa: F401 - fixtures

@@ -1,4 +1,4 @@
-"""Thousands of offices on one PostgreSQL (issue 15): provisioning, backend memory, deploys, the panel.
+"""Thousands of offices on one PostgreSQL (docs/benchmarks.md): provisioning, backend memory, deploys, the panel.
 
 Run on the real server (the embedded one works too, but is not what production runs):
 
@@ -42,11 +42,11 @@ from offices.accounts.models import Role, User
 from offices.models import Office
 from offices.provisioning import create_office, offices_needing_migrations, template_schema
 from offices.spare_schemas import refill_spares
-from portal.db_recycling import backend_memory
 from sync.ingest import apply_batch
 from tests.bench.conftest import ROOT, summarise, timed
 from tests.clients import batches as b
 from tests.conftest import OfficeClient
+from tests.offices.schema_support import backend_memory
 
 pytestmark = pytest.mark.bench
 

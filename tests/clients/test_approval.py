@@ -8,20 +8,15 @@ from django.http import Http404
 from django.utils import translation
 from django_tenants.utils import schema_context
 
-from clients.access import access_company
+from clients.access import access_company, memberships_of
 from clients.approval import approve_company, approve_company_period, approve_revision
-from clients.models import ApprovalLog, Figure, Revision, RevisionState, parse_period
-from clients.services import (
-    approved_figures_for,
-    approved_periods_for,
-    companies_visible_to,
-    companies_with_pending,
-    figure_rows,
-    set_manual_value,
-)
+from clients.models import ApprovalLog, Company, Figure, Revision, RevisionState, parse_period
+from clients.review import pending_count, staff_companies
+from clients.services import set_manual_value
 from sync.agents import create_agent
 from sync.ingest import apply_batch
 from tests.clients import batches as b
+from tests.clients.reading import approved_figures_for, approved_periods_for, figure_rows
 
 JAN, FEB = parse_period("2026-01"), parse_period("2026-02")
 
@@ -109,7 +104,7 @@ def test_panel_rows_and_red_marks(office_a):
     rows = figure_rows(office_a.company_x)
     pending = [(row.figure.period_label, row.figure.kind) for row in rows if row.needs_approval]
     assert sorted(pending) == [("2026-01", "tax:VAT-7"), ("2026-02", "tax:VAT-7")]
-    marks = {c.pk: c.pending_count for c in companies_with_pending()}
+    marks = dict(Company.objects.annotate(pending=pending_count()).values_list("pk", "pending"))
     assert marks[office_a.company_x.pk] == 2 and marks[office_a.company_y.pk] == 0
 
 
@@ -121,9 +116,10 @@ def test_database_refuses_two_approved_or_two_pending_revisions(office_a):
 
 
 def test_clients_see_only_their_companies(office_a):
-    assert list(companies_visible_to(office_a.bob)) == [office_a.company_x]
-    assert list(companies_visible_to(office_a.carol)) == [office_a.company_y]
-    assert set(companies_visible_to(office_a.alice)) >= {office_a.company_x, office_a.company_y}
+    assert [m.company for m in memberships_of(office_a.bob)] == [office_a.company_x]
+    assert [m.company for m in memberships_of(office_a.carol)] == [office_a.company_y]
+    assert memberships_of(office_a.alice) == []  # staff have no client views: they use the panel
+    assert set(staff_companies(office_a.alice, assigned_only=False)) >= {office_a.company_x, office_a.company_y}
     assert access_company(office_a.bob, office_a.company_x.pk) == office_a.company_x
     for guess in (office_a.company_y.pk, 999999, "abc", None):
         with pytest.raises(Http404):

@@ -8,7 +8,7 @@ import icalendar
 from django_tenants.utils import schema_context
 
 from clients.models import Company, CompanyPerson, Figure, Person, PersonRole
-from clients.settlements import SettlementEntry, record_settlements
+from clients.settlements import SettlementEntry, record_settlements_of
 from offices.accounts.models import User
 from tests.conftest import OfficeClient
 
@@ -70,8 +70,8 @@ def test_a_settled_item_disappears_from_the_feed(office_client, cast):
     path = _turn_on(office_client, cast)
     before = _events(OfficeClient(cast.office_a).get(path))
     with schema_context(cast.office_a.schema_name):
-        record_settlements(cast.company_x, [SettlementEntry(JAN, "VAT-7", Decimal("1000.00"), date(2026, 2, 20))],
-                           source="program", program="optima")
+        paid = SettlementEntry(JAN, "VAT-7", Decimal("1000.00"), date(2026, 2, 20))
+        record_settlements_of([(cast.company_x, [paid])], source="program", program="optima")
     after = _events(OfficeClient(cast.office_a).get(path))
     assert len(after) == len(before) - 1
     assert not any(str(event["summary"]).startswith("VAT ") for event in after.values())

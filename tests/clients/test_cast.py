@@ -3,7 +3,7 @@ from decimal import Decimal
 from django_tenants.utils import schema_context
 
 from clients.models import Company, RevisionState
-from clients.services import approved_figures_for, figure_rows
+from tests.clients.reading import approved_figures_for, figure_rows
 
 
 def test_cast_companies(cast):

@@ -5,11 +5,12 @@ from decimal import Decimal
 
 from django_tenants.utils import schema_context
 
+from clients.access import memberships_of
 from clients.models import Company, Revision, RevisionState
-from clients.services import approved_figures_for, companies_visible_to
 from offices.accounts.models import User
 from offices.demo import DEMO_SLUG, seed_demo_office
 from offices.models import Office
+from tests.clients.reading import approved_figures_for
 
 
 def test_demo_office_has_a_year_of_data(db):
@@ -28,8 +29,7 @@ def test_demo_office_has_a_year_of_data(db):
         assert correction.figure.revisions.filter(state=RevisionState.APPROVED).exists()
         jan = User.objects.get(email="jan.kowalski@example.com")
         ewa = User.objects.get(email="ewa.nowak@example.com")
-        (jan_company,) = companies_visible_to(jan)
-        (ewa_company,) = companies_visible_to(ewa)
+        ((jan_company,), (ewa_company,)) = ([m.company for m in memberships_of(user)] for user in (jan, ewa))
         assert jan_company.name == "Kowalski Usługi Budowlane" and ewa_company.name == "Nowak Design Sp. z o.o."
         # the demo clients' newest month is approved too (due this month); the other companies' waits
         assert approved_figures_for(jan_company).filter(figure__kind="tax:VAT-7").count() == 12

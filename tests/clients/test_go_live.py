@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 from clients.dashboard import dashboard_for
 from clients.models import Company, CompanyChange, parse_period
 from clients.office_settling import set_company_go_live
-from clients.settlements import SettlementEntry, record_settlements
+from clients.settlements import SettlementEntry, record_settlements_of
 from offices.accounts.models import OfficeSettings
 
 TODAY = date(2026, 3, 10)  # January's VAT and CIT of company Y would be overdue by now
@@ -46,8 +46,8 @@ def test_a_settlement_says_otherwise_and_a_company_may_go_live_earlier(cast):
     with schema_context(cast.office_a.schema_name):
         _go_live("2026-02")
         # The books say only 600.00 of the 700.00 VAT was paid: the dopłata is due, history or not.
-        record_settlements(cast.company_y, [SettlementEntry(parse_period("2026-01"), "VAT-7", Decimal("600.00"))],
-                           source="program")
+        paid = SettlementEntry(parse_period("2026-01"), "VAT-7", Decimal("600.00"))
+        record_settlements_of([(cast.company_y, [paid])], source="program")
         vat = next(i for i in _board(cast).items if i.tax_type == "VAT-7")
         assert (vat.left_to_pay, vat.overdue) == (Decimal("100.00"), True)
         # A fresh instance: the cast's objects are shared by the whole session and must not change.

@@ -17,7 +17,7 @@ from clients.payment_status import PaymentState, status_of
 from clients.pdf import render_month_pdf
 from clients.self_service import mark_paid
 from clients.services import set_manual_value
-from clients.settlements import SettlementEntry, record_settlements, unmatched_settlements
+from clients.settlements import SettlementEntry, record_settlements_of, unmatched_settlements
 
 JAN = parse_period("2026-01")
 D = Decimal
@@ -47,8 +47,8 @@ def test_status_rules(amount, marked, settled, state, left, more, over):
 
 
 def _settle(company, what, amount, period=JAN):
-    return record_settlements(company, [SettlementEntry(period, what, D(amount), date(2026, 2, 20))],
-                              source="program", program="optima")
+    return record_settlements_of([(company, [SettlementEntry(period, what, D(amount), date(2026, 2, 20))])],
+                                 source="program", program="optima")
 
 
 def test_a_settled_item_is_not_to_pay_and_a_repeat_changes_nothing(cast):

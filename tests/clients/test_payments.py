@@ -22,8 +22,8 @@ from clients.payments import (
     ZUS_RECIPIENT_NAME,
     format_account,
     normalize_account,
+    payment_qr_code,
     payment_qr_payload,
-    payment_qr_png,
     payment_qr_svg,
     qr_amount_fits,
     tax_microaccount,
@@ -272,7 +272,9 @@ def test_bad_payload_input_is_refused(kwargs, message):
 def test_a_banking_app_reads_back_exactly_the_payload_polish_letters_included():
     payload = payment_qr_payload(account=VECTOR_ACCOUNT, amount=Decimal("2359.30"), name="Zażółć Gęślą Jaźń",
                                  title=zus_transfer_title("2026-10"), nip=NIP)
-    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(payment_qr_png(payload))))
+    png = io.BytesIO()
+    payment_qr_code(payload).save(png, kind="png", scale=4, border=4)  # the code payment_qr_svg draws, as pixels
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.getvalue())))
     assert [result.text for result in decoded] == [payload]
     assert decoded[0].format == zxingcpp.BarcodeFormat.QRCode
 

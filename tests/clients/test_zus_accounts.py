@@ -15,7 +15,8 @@ from sync.ingest import apply_batch
 from tests.clients import batches as b
 from tests.conftest import NIP_X, PESEL_BOB
 
-# The example of shared/spec/agent-api.md: company NIP 5260250995 and its NRS.
+# The example of the OpenAPI description (sync/api/schema/batches.py, BATCH_EXAMPLE): company NIP 5260250995
+# and its NRS.
 SPEC_NIP, SPEC_NRS = "5260250995", "50600000020260005260250995"
 
 

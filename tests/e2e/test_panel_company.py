@@ -8,11 +8,11 @@ from playwright.sync_api import expect
 
 from clients.approval import approve_company
 from clients.models import Company, Person, Revision, RevisionState
-from clients.services import approved_figures_for
 from sync.agents import create_agent
 from sync.ingest import apply_batch
 from sync.models import Agent
 from tests.clients import batches as b
+from tests.clients.reading import approved_figures_for
 
 pytestmark = pytest.mark.e2e
 

@@ -1,5 +1,5 @@
 """Experiment: the broker (the suite's own redis-server, nothing persisted) is stopped while an approval
-queues 20 SMS, kept down ``OUTAGE_SECONDS``, started again (issue "Faults without losses", findings 3 and 6).
+queues 20 SMS, kept down ``OUTAGE_SECONDS``, started again.
 
 Asserted: the approval returns although the broker is down (the rows wait in the outbox); every SMS reaches
 the provider exactly once after the broker is back, with the beat's ``dispatch_office`` published every
@@ -16,8 +16,8 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from clients.messaging.models import Message, Status
+from clients.messaging.services import queue_summary
 from clients.messaging.tasks import dispatch_office
-from clients.summaries import queue_summary
 from tests.faults.test_postgres_restart import record
 
 pytestmark = pytest.mark.faults

@@ -1,5 +1,5 @@
-"""Experiment: PostgreSQL stopped for a few seconds while an agent's batch is being applied (issue "Faults
-without losses", finding 1). Runs only from tests/faults/run.sh, on the suite's own cluster.
+"""Experiment: PostgreSQL stopped for a few seconds while an agent's batch is being applied.
+Runs only from tests/faults/run.sh, on the suite's own cluster.
 
 An agent posts a batch; while it is being applied (held on a table lock, so provably mid-request) the
 cluster is stopped (``pg_ctl stop -m fast``: every session ends), kept down ``OUTAGE_SECONDS``, started

@@ -1,5 +1,5 @@
 """What a schema is made of, read from the catalogue independently of offices.schema_ddl; running
-sign-ups side by side."""
+sign-ups side by side; what a backend caches about the catalogue (portal.db_recycling bounds it)."""
 
 import threading
 
@@ -69,3 +69,27 @@ def in_threads(work: list) -> list:
     for thread in threads:
         thread.join(timeout=120)
     return results
+
+
+# CacheMemoryContext and its children (index info, per-relation contexts); PostgreSQL 18 replaced
+# the "parent" column with "path" (the ids of a context's ancestors and its own).
+CACHE_MEMORY_BEFORE_18 = """
+SELECT coalesce(sum(total_bytes) FILTER (WHERE name = 'CacheMemoryContext' OR parent = 'CacheMemoryContext'), 0),
+       coalesce(sum(total_bytes), 0)
+FROM pg_backend_memory_contexts
+"""
+CACHE_MEMORY = """
+WITH contexts AS (SELECT * FROM pg_backend_memory_contexts),
+     cache AS (SELECT level, path[level] AS id FROM contexts WHERE name = 'CacheMemoryContext')
+SELECT coalesce(sum(total_bytes) FILTER (WHERE path[(SELECT level FROM cache)] = (SELECT id FROM cache)), 0),
+       coalesce(sum(total_bytes), 0)
+FROM contexts
+"""
+
+
+def backend_memory() -> tuple[int, int]:
+    """(catalogue cache bytes, all bytes) of this connection's PostgreSQL backend (PostgreSQL 14+)."""
+    with connection.cursor() as cursor:
+        cursor.execute(CACHE_MEMORY if connection.pg_version >= 180000 else CACHE_MEMORY_BEFORE_18)
+        cache_bytes, total_bytes = cursor.fetchone()
+    return int(cache_bytes), int(total_bytes)

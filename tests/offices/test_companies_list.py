@@ -5,12 +5,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from clients.models import Company, Revision, RevisionState, SummaryRequest, parse_period
+from clients.messaging.models import Message, Purpose
+from clients.models import Company, Person, Revision, RevisionState, parse_period
 from offices.accounts.models import OfficeSettings
 from sync.agents import create_agent
 from sync.ingest import apply_batch
 from tests.clients import batches as b
-from tests.conftest import NIP_B, NIP_X, NIP_Y
+from tests.conftest import NIP_B, NIP_X, NIP_Y, PESEL_BOB, PESEL_CAROL
 from tests.offices.panel_support import HTMX, admin_user, bookkeeper, in_office  # noqa: F401
 
 URL = "/panel/companies/"
@@ -122,6 +123,9 @@ def test_htmx_filter_returns_the_table_fragment(office_client, cast):
 
 def test_bulk_approve_publishes_and_queues_the_latest_month_summary(office_client, cast):
     client = office_client(cast.office_a, cast.alice)
+    with in_office(cast.office_a):  # bob and carol read their summaries by e-mail
+        for pesel, email in ((PESEL_BOB, "bob.summary@example.com"), (PESEL_CAROL, "carol.summary@example.com")):
+            Person.objects.filter(pesel=pesel).update(email=email, notify_email=True)
     response = client.post(f"{URL}approve/", {"company": [cast.company_x.pk, cast.company_y.pk],
                                               "send_summary": "on", "next": f"{URL}?q=Firma"})
     assert response.status_code == 302 and response["Location"] == f"{URL}?q=Firma"
@@ -132,12 +136,14 @@ def test_bulk_approve_publishes_and_queues_the_latest_month_summary(office_clien
         vat = Revision.objects.get(figure__company=cast.company_x, figure__kind="tax:VAT-7",
                                    figure__period=parse_period("2026-01"), state=RevisionState.APPROVED)
         assert str(vat.amount) == "1050.00" and vat.approved_by == cast.alice
-        requests = dict(SummaryRequest.objects.filter(sent_at__isnull=True).values_list("company_id", "period"))
-        assert requests == {cast.company_x.pk: parse_period("2026-02"), cast.company_y.pk: parse_period("2026-01")}
+        summaries = Message.objects.filter(purpose=Purpose.SUMMARY, company__in=[cast.company_x, cast.company_y])
+        assert dict(summaries.values_list("company_id", "period")) == {
+            cast.company_x.pk: parse_period("2026-02"), cast.company_y.pk: parse_period("2026-01")}
+        queued = summaries.count()
     # a second click changes nothing and queues nothing new
     client.post(f"{URL}approve/", {"company": [cast.company_x.pk], "send_summary": "on"})
     with in_office(cast.office_a):
-        assert SummaryRequest.objects.count() == 2
+        assert summaries.count() == queued
 
 
 def test_bulk_approve_with_htmx_returns_the_refreshed_table(office_client, cast):

@@ -17,11 +17,11 @@ from clients.models import (
     RevisionState,
     parse_period,
 )
-from clients.services import approved_figures_for
 from offices.accounts.models import OfficeSettings
 from sync.agents import create_agent
 from sync.ingest import apply_batch
 from tests.clients import batches as b
+from tests.clients.reading import approved_figures_for
 from tests.conftest import NIP_X, PESEL_BOB
 from tests.offices.panel_support import HTMX, admin_user, bookkeeper, in_office  # noqa: F401
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 from clients.dashboard import dashboard_for
 from clients.messaging import services
 from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose, Status
+from clients.messaging.services import queue_summary
 from clients.models import Company, Person, parse_period
 from clients.self_service import mark_paid
-from clients.summaries import queue_summary
 from clients.unpaid import payment_items, unpaid_items
 from offices.accounts.models import OfficeSettings
 from sync.agents import create_agent

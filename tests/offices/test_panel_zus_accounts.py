@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from clients.dashboard import dashboard_for
 from clients.models import Company, CompanyChange, Settlement, parse_period
-from clients.settlements import SettlementEntry, record_settlements
+from clients.settlements import SettlementEntry, record_settlements_of
 from tests.clients.test_zus_accounts import SPEC_NRS, nrs_for
 from tests.conftest import NIP_X, NIP_Y, PESEL_CAROL
 from tests.offices.panel_support import bookkeeper, in_office  # noqa: F401
@@ -89,9 +89,9 @@ def test_settling_refuses_a_bad_month_and_clients(office_client, cast):
 
 def test_the_company_page_lists_payments_waiting_for_their_item(office_client, cast):
     with in_office(cast.office_a):
-        record_settlements(cast.company_y, [SettlementEntry(parse_period("2026-05"), "ZUS", Decimal("1800.00"),
-                                                            date(2026, 6, 15), payer_key=PESEL_CAROL)],
-                           source="program", program="optima")
+        record_settlements_of([(cast.company_y, [SettlementEntry(parse_period("2026-05"), "ZUS", Decimal("1800.00"),
+                                                               date(2026, 6, 15), payer_key=PESEL_CAROL)])],
+                              source="program", program="optima")
     html = office_client(cast.office_a, cast.alice).get(f"/panel/companies/{cast.company_y.pk}/").content.decode()
     assert "2026-05 · ZUS" in html and "1800.00" in html
     assert PESEL_CAROL not in html  # the payer's PESEL is masked

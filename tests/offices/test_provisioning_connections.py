@@ -5,8 +5,9 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from portal.celery import app
-from portal.db_recycling import backend_memory, recycle_after
+from portal.db_recycling import recycle_after
 from tests.conftest import OfficeClient
+from tests.offices.schema_support import backend_memory
 
 
 def _backend_pid() -> int:

@@ -18,6 +18,7 @@ from offices.accounts.models import OfficeSettings
 from sync.importers import ExchangeFileError, detect_and_parse
 from sync.models import Batch, Event
 from tests.offices.panel_support import bookkeeper, in_office  # noqa: F401
+from tests.sync.conftest import agent_client  # noqa: F401
 from tests.sync.importers.conftest import v7m2_like_the_shared_example
 
 EXAMPLE_NIP = "7018631981"
@@ -36,7 +37,8 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def example() -> bytes:
-    return v7m2_like_the_shared_example(EXAMPLE_NIP)  # built, so the suite runs without ../shared
+    # built here, so the suite runs without the reference data (BIURKO_SHARED_DATA)
+    return v7m2_like_the_shared_example(EXAMPLE_NIP)
 
 
 def upload(client, *files: tuple[str, bytes]):
@@ -210,3 +212,26 @@ def test_clients_and_other_offices_get_404(office_client, cast, media, example, 
         assert not Company.objects.filter(nip=EXAMPLE_NIP).exists()
     with in_office(cast.office_b):
         assert not Company.objects.filter(nip=EXAMPLE_NIP).exists()
+
+
+def test_the_panel_and_post_files_record_the_same_file_the_same_way(office_client, agent_client, cast, media):  # noqa: F811
+    """Both go through sync.recording.apply_and_record: the same Batch row, counts and event for the same file."""
+    with in_office(cast.office_a):
+        OfficeSettings.objects.filter(singleton=1).update(auto_create_companies=True)
+    panel, api = "8361745292", "8361745286"  # valid NIPs of the shape the official JPK schema asks for
+    client = office_client(cast.office_a, cast.alice)
+    key = apply_key(upload(client, ("jpk.xml", v7m2_like_the_shared_example(panel))))
+    uploaded = client.post(f"/panel/upload/{key}/apply/", {"action": "apply", "create": ["0"]})
+    posted = agent_client(cast.office_a).post(
+        "/api/agent/v1/files", {"kind": "jpk_v7m", "file": SimpleUploadedFile("jpk.xml", v7m2_like_the_shared_example(
+            api), content_type="application/xml")}, HTTP_IDEMPOTENCY_KEY="same-file-1")
+    assert uploaded.status_code == 200 and posted.status_code == 200, posted.content
+    with in_office(cast.office_a):
+        by_panel = Batch.objects.get(public_id__in=re.findall(r"b_[0-9A-Z]{26}", uploaded.content.decode()))
+        by_api = Batch.objects.get(public_id=posted.json()["batch"])
+        assert (by_panel.source, by_panel.program) == (by_api.source, by_api.program) == ("file", "file_import")
+        assert by_panel.response["companies"] == by_api.response["companies"] == {
+            "created": 1, "updated": 0, "unchanged": 0, "rejected": 0}
+        assert by_panel.response["figures"] == by_api.response["figures"]
+        for batch in (by_panel, by_api):
+            assert Event.objects.filter(batch=batch, code="batch_applied").count() == 1

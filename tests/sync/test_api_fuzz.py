@@ -8,8 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clients.vocabulary import PROGRAM_CODES, TAX_TYPES
-from sync.batch import FIGURE_LABELS
+from clients.vocabulary import FIGURE_LABELS, PROGRAM_CODES, TAX_TYPES
 from tests.clients.batches import make_nip, make_pesel
 from tests.sync.conftest import API
 

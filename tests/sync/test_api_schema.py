@@ -4,8 +4,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from clients.vocabulary import PROGRAM_CODES, TAX_TYPES
-from sync.batch import FIGURE_LABELS, PERSON_ROLES
+from clients.vocabulary import FIGURE_LABELS, PERSON_ROLES, PROGRAM_CODES, TAX_TYPES
 from tests.sync.conftest import API
 
 

@@ -66,7 +66,7 @@ def test_bad_settlements_are_refused_with_pointers_and_change_nothing(cast, agen
 
 
 def test_a_year_of_history_settled_but_the_last_month_shows_only_the_last_month_as_due(cast, agent_client):
-    """The issue's test: a year through the API, approved, settlements for all but the last month."""
+    """A year through the API, approved, settlements for all but the last month."""
     client = agent_client(cast.office_a)
     months = [f"2026-{m:02d}" for m in range(1, 13)]
     pesel = make_pesel(632)

@@ -1,6 +1,6 @@
 """A batch whose database session is killed in the middle of the request (``pg_terminate_backend``: what a
 PostgreSQL restart or a broken connection does to it): the agent's retry with the same key is applied at
-once, exactly once — no 409 loop until a stale-claim timeout (issue: 693 × 409 over 15 minutes).
+once, exactly once — no 409 loop until a stale-claim timeout (once seen as 693 × 409 over 15 minutes).
 
 Committed data: the request runs in a thread with its own connection while another session holds the
 companies table locked, so the request is provably "in the middle" when it is killed.

@@ -10,6 +10,7 @@ from django.utils import translation
 from django_tenants.utils import schema_context
 
 from clients.approval import approve_company
+from clients.messaging.models import Message, Purpose
 from clients.models import (
     ApprovalLog,
     Company,
@@ -18,15 +19,15 @@ from clients.models import (
     Person,
     Revision,
     RevisionState,
-    SummaryRequest,
     parse_period,
 )
-from clients.services import approved_figures_for, figure_rows, release_manual, set_manual_value
+from clients.services import release_manual, set_manual_value
 from offices.accounts.models import OfficeSettings
 from sync.agents import create_agent
 from sync.batch import FieldError
 from sync.ingest import apply_batch
 from tests.clients import batches as b
+from tests.clients.reading import approved_figures_for, figure_rows
 from tests.conftest import PESEL_BOB
 
 JAN, FEB, MAR = parse_period("2026-01"), parse_period("2026-02"), parse_period("2026-03")
@@ -278,6 +279,8 @@ def test_sending_the_published_value_again_withdraws_the_pending_change(office_a
 def test_approve_option_approves_what_the_batch_created_as_the_agent(office_a, agent):
     x = office_a.company_x
     data = b.company(0, x.nip, taxes=[b.tax(0, "2026-01", "PIT-5L", 260), b.tax(1, "2026-03", "VAT-7", 1300)])
+    summaries = Message.objects.filter(company=x, purpose=Purpose.SUMMARY)
+    summaries_before = summaries.count()
     result = apply_batch(b.batch(data, approve=True), agent, batch_ref="b_test")
     assert result.figures["approved"] == 2 and result.figures["updated"] == 1 and result.figures["created"] == 1
     pit = approved_figures_for(x).get(figure__kind="tax:PIT-5L", figure__period=JAN)
@@ -289,7 +292,7 @@ def test_approve_option_approves_what_the_batch_created_as_the_agent(office_a, a
                                     ("2026-02", "tax:VAT-7", "", "pending"): Decimal("1100.00")}
     log = ApprovalLog.objects.get(company=x, batch_ref="b_test")
     assert (log.agent_id, log.revisions, log.user_id) == (agent.pk, 2, None)
-    assert not SummaryRequest.objects.filter(company=x).exists()
+    assert summaries.count() == summaries_before  # no send_summary: no summary
 
 
 def test_approve_on_sync_does_the_same(office_a, agent):
@@ -302,14 +305,19 @@ def test_approve_on_sync_does_the_same(office_a, agent):
 
 def test_send_summary_queues_the_newest_period_once(office_a, agent):
     nip = b.make_nip(15)
-    data = b.company(0, nip, taxes=[b.tax(0, "2026-01", "VAT-7", 1), b.tax(1, "2026-02", "VAT-7", 2)])
+    data = b.company(0, nip, taxes=[b.tax(0, "2026-01", "VAT-7", 1), b.tax(1, "2026-02", "VAT-7", 2)],
+                     people=[b.person(0, "Anna", "Summary", email="anna.summary@example.com")])
     apply_batch(b.batch(data, approve=True, send_summary=True), agent)
     apply_batch(b.batch(data, approve=True, send_summary=True), agent)
-    assert list(SummaryRequest.objects.filter(company__nip=nip).values_list("period", flat=True)) == [FEB]
+    summaries = Message.objects.filter(company__nip=nip, purpose=Purpose.SUMMARY)
+    assert list(summaries.values_list("period", "recipient")) == [(FEB, "anna.summary@example.com")]
     # without approval there is nothing a client could read: no summary
     other = b.make_nip(16)
-    apply_batch(b.batch(b.company(0, other, taxes=[b.tax(0, "2026-01", "VAT-7", 1)]), send_summary=True), agent)
-    assert not SummaryRequest.objects.filter(company__nip=other).exists()
+    apply_batch(b.batch(b.company(0, other, taxes=[b.tax(0, "2026-01", "VAT-7", 1)],
+                                  people=[b.person(0, "Ewa", "Summary", email="ewa.summary@example.com")]),
+                        send_summary=True), agent)
+    assert Person.objects.filter(email="ewa.summary@example.com").exists()
+    assert not Message.objects.filter(company__nip=other, purpose=Purpose.SUMMARY).exists()
 
 
 def test_manual_value_wins_until_released(office_a, agent):

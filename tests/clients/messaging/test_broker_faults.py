@@ -17,8 +17,8 @@ from django_tenants.utils import schema_context
 
 from clients.messaging import broker, dispatch
 from clients.messaging.models import Message, Status
+from clients.messaging.services import queue_summary
 from clients.messaging.tasks import send_message
-from clients.summaries import queue_summary
 
 
 class HangingUpBroker:

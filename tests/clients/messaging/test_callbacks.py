@@ -6,8 +6,8 @@ from twilio.request_validator import RequestValidator
 
 from clients.messaging import dispatch, links
 from clients.messaging.models import Channel, Message, Status, Suppression
+from clients.messaging.services import queue_summary
 from clients.models import Person
-from clients.summaries import queue_summary
 from offices.tenancy import office_host
 from tests.clients.messaging.peers import AUTH_TOKEN
 

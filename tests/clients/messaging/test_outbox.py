@@ -13,11 +13,12 @@ from django_tenants.utils import schema_context
 from clients.approval import approve_company_period
 from clients.dashboard import item_for_figure
 from clients.messaging import dispatch, services
+from clients.messaging.composing import shift_out_of_quiet_hours
 from clients.messaging.content import format_amount
 from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose, Status, Suppression
+from clients.messaging.services import queue_summary
 from clients.models import Figure, Person
 from clients.self_service import mark_paid
-from clients.summaries import queue_summary
 from offices.accounts.models import OfficeSettings
 from sync.ingest import apply_batch
 from tests.clients import batches as b
@@ -142,9 +143,9 @@ def test_quiet_hours_shift_sms_but_not_email(peers, make_company):
         early = datetime.datetime(2026, 3, 3, 6, 0, tzinfo=tz)
         noon = datetime.datetime(2026, 3, 3, 12, 0, tzinfo=tz)
         morning = datetime.datetime(2026, 3, 3, 8, 0, tzinfo=tz)
-        assert services.shift_out_of_quiet_hours(late, office_settings) == morning
-        assert services.shift_out_of_quiet_hours(early, office_settings) == morning
-        assert services.shift_out_of_quiet_hours(noon, office_settings) == noon
+        assert shift_out_of_quiet_hours(late, office_settings) == morning
+        assert shift_out_of_quiet_hours(early, office_settings) == morning
+        assert shift_out_of_quiet_hours(noon, office_settings) == noon
         # now: the whole day is quiet except one minute ago → SMS waits, e-mail does not
         now = timezone.localtime()
         OfficeSettings.objects.filter(singleton=1).update(

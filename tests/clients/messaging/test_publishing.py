@@ -8,10 +8,10 @@ from django_tenants.utils import schema_context
 
 from clients.approval import approve_company_period
 from clients.messaging.models import Message, Purpose
+from clients.messaging.services import queue_summary
 from clients.models import ApprovalLog, ApprovalRule, Company, Revision, RevisionState
 from clients.rules import approve_kinds, set_rule
 from clients.services import set_manual_value
-from clients.summaries import queue_summary
 from sync.ingest import apply_batch
 from tests.clients import batches as b
 from tests.clients.messaging.test_outbox import send_all

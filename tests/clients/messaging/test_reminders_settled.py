@@ -9,14 +9,14 @@ from django_tenants.utils import schema_context
 from clients.messaging import dispatch, services
 from clients.messaging.models import Message
 from clients.models import parse_period
-from clients.settlements import SettlementEntry, record_settlements
+from clients.settlements import SettlementEntry, record_settlements_of
 
 TODAY = datetime.date(2026, 2, 22)  # VAT-7 of January is due on 25.02.2026: the 3-day reminder
 
 
 def _settle_vat(company, amount="1234.50"):
-    record_settlements(company, [SettlementEntry(parse_period("2026-01"), "VAT-7", Decimal(amount))],
-                       source="program", program="optima")
+    record_settlements_of([(company, [SettlementEntry(parse_period("2026-01"), "VAT-7", Decimal(amount))])],
+                          source="program", program="optima")
 
 
 def test_no_reminder_for_a_settled_item(peers, make_company):

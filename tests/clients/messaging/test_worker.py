@@ -14,10 +14,9 @@ from django_tenants.utils import schema_context
 
 from clients.messaging import dispatch
 from clients.messaging.models import Channel, Message, Status
-from clients.messaging.services import resend_message
+from clients.messaging.services import queue_summary, resend_message
 from clients.messaging.tasks import dispatch_office, send_message
 from clients.messaging.transports import RESEND_HEADER, message_id_header
-from clients.summaries import queue_summary
 from sync.ingest import apply_batch
 from tests.clients import batches as b
 from tests.clients.messaging.peers import wait_for

@@ -231,7 +231,7 @@ def test_version_3_is_validated_against_its_own_schema(key, schema):
 
 @pytest.mark.parametrize("key", ["V7M3", "V7K3"])
 def test_version_3_deposit_return_k360_is_subtracted_from_the_sales_control_sum(key):
-    """The issue's file: 23.00 output VAT − 5.00 deposit-system VAT = SprzedazCtrl 18.00, which is right."""
+    """A version-3 file: 23.00 output VAT − 5.00 deposit-system VAT = SprzedazCtrl 18.00, which is right."""
     quarterly = key == "V7K3"
     rows = [{"K_19": "100.00", "K_20": "23.00", "K_360": "5.00"}]
     declaration = {"P_19": "100", "P_20": "23", "P_360": "5", "P_38": "18", "P_51": "18"}
