@@ -8,9 +8,10 @@ import zlib
 import orjson
 import pytest
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, UnreadablePostError
 
 from clients.models import Company
+from sync.api.exceptions import api_exception_handler
 from sync.api.middleware import AgentApiErrorMiddleware
 from sync.api.problems import RETRY_AFTER_MAX_SECONDS, RETRY_AFTER_MIN_SECONDS, DatabaseOutage, database_outage
 from tests.clients.batches import make_nip
@@ -273,3 +274,11 @@ def test_batch_maxima_are_in_config_and_a_batch_over_them_is_413_naming_the_limi
         assert Company.objects.count() == before
     # exactly at the maxima: applied
     assert client.api_post("batches", many(2, 50)).status_code == 200
+
+
+def test_a_body_the_client_stopped_sending_is_a_warning_and_a_400_not_an_internal_error(caplog):
+    """What gunicorn's waiting budget (portal/gunicorn_conf.py) leaves the view when it cuts a slow client off."""
+    response = api_exception_handler(UnreadablePostError("client too slow: cut off"), {})
+    assert_problem(response, 400, "invalid_body")
+    assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "sync.api"] == [
+        ("WARNING", "agent API: the request body could not be read: client too slow: cut off")]
