@@ -7,7 +7,7 @@ import logging
 import psycopg
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, UnreadablePostError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
@@ -25,6 +25,11 @@ def api_exception_handler(exc, context):
         logger.warning("agent API: database unavailable (answered 503): %s", str(exc).splitlines()[0] if str(exc)
                        else type(exc).__name__)
         return unavailable()
+    if isinstance(exc, UnreadablePostError):
+        # The client stopped sending or went away mid-body (gunicorn cut a slow one off): nobody reads the
+        # answer, and it is no error of ours.
+        logger.warning("agent API: the request body could not be read: %s", exc)
+        return problem("invalid_body", _("The request could not be read."))
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         code = "invalid_token" if isinstance(exc, exceptions.AuthenticationFailed) else "not_authenticated"
         detail = exc.detail if code == "invalid_token" else _(

@@ -19,7 +19,7 @@ from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 
-from sync.api.problems import PROBLEM_CONTENT_TYPE, is_api_path, problem, unavailable
+from sync.api.problems import PROBLEM_CONTENT_TYPE, database_outage, is_api_path, problem, unavailable
 
 _CODES = {
     400: "invalid_body", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
@@ -100,13 +100,17 @@ class AgentApiErrorMiddleware:
             return self.get_response(request)
         request._agent_api = True
         response = self.get_response(request)
+        if response.status_code < 500:
+            database_outage.seen_up()  # the request went through the tenant middleware: the database answered
         if response.status_code >= 400:
             drain_unread_body(request)
         if response.status_code < 400 or response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE):
             return response
         exc = getattr(request, "_agent_api_exception", None)
-        if isinstance(exc, (OperationalError, InterfaceError)) or response.status_code == 503:
+        if isinstance(exc, (OperationalError, InterfaceError)):
             return unavailable()
+        if response.status_code == 503:
+            return unavailable(database_down=False)
         status = response.status_code
         code = _CODES.get(status, "server_error" if status >= 500 else "invalid_body")
         detail = _DETAILS.get(status, lambda: _("The request failed (HTTP %(status)d).") % {"status": status})()

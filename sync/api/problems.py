@@ -8,6 +8,8 @@ request body). ``type`` is ``urn:biurko:problem:<code>``: stable, never fetched.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterable
 
 import orjson
@@ -19,9 +21,39 @@ from sync.batch import FieldError, listed_errors
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 JSON_CONTENT_TYPE = "application/json"
 API_PREFIX = "/api/agent/v1/"
-# The portal probes the database on every request and an outage is mostly a restart: retry soon (the
-# agents back off with jitter on top). A fixed 30 s made clients wait ~13 s past a 15 s outage.
-RETRY_AFTER_UNAVAILABLE_SECONDS = 5
+# Retry-After of a 503 says what the portal knows. Every request probes the database, and an outage is
+# mostly a restart: while it is recent, retry soon; the longer it lasts, the longer the wait (a quarter of
+# the time it has been down, so an agent waits at most ~25 % past its end); a 503 whose cause the portal
+# did not see gets the longest. A fixed 30 s made clients wait ~13 s past a 15 s outage.
+RETRY_AFTER_MIN_SECONDS = 2
+RETRY_AFTER_MAX_SECONDS = 30
+RETRY_AFTER_OUTAGE_FRACTION = 4
+
+
+class DatabaseOutage:
+    """When this process first saw the database unreachable, since it last reached it (per process:
+    each web process probes the database on its own requests)."""
+
+    def __init__(self):
+        self.since: float | None = None
+
+    def seen_down(self, now: float | None = None) -> None:
+        if self.since is None:
+            self.since = time.monotonic() if now is None else now
+
+    def seen_up(self) -> None:
+        self.since = None
+
+    def retry_after(self, now: float | None = None) -> int:
+        """Whole seconds for ``Retry-After``; the longest when no outage was seen (the cause is unknown)."""
+        if self.since is None:
+            return RETRY_AFTER_MAX_SECONDS
+        down_for = (time.monotonic() if now is None else now) - self.since
+        return int(min(RETRY_AFTER_MAX_SECONDS, max(RETRY_AFTER_MIN_SECONDS,
+                                                     math.ceil(down_for / RETRY_AFTER_OUTAGE_FRACTION))))
+
+
+database_outage = DatabaseOutage()
 
 # code -> (HTTP status, title). Titles are short and generic; ``detail`` says what exactly happened.
 PROBLEMS: dict[str, tuple[int, object]] = {
@@ -86,11 +118,14 @@ def problem(code: str, detail, *, status: int | None = None, errors: Iterable[Fi
     return response
 
 
-def unavailable(detail=None) -> HttpResponse:
+def unavailable(detail=None, *, database_down: bool = True) -> HttpResponse:
+    """503; ``database_down``: the portal has just failed to reach the database (else the cause is unknown)."""
+    if database_down:
+        database_outage.seen_down()
     return problem(
         "service_unavailable",
         detail or _("The service is temporarily unavailable (database unreachable). Retry later."),
-        headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_SECONDS)},
+        headers={"Retry-After": str(database_outage.retry_after() if database_down else RETRY_AFTER_MAX_SECONDS)},
     )
 
 

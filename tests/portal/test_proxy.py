@@ -11,8 +11,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,12 +26,12 @@ THREADS = 2  # one gunicorn process with two threads: two stalled clients would 
 
 
 class Gunicorn:
-    def __init__(self, tmp: Path, io_timeout: float):
+    def __init__(self, tmp: Path, io_timeout: float, processes: int = 1, threads: int = THREADS, **extra: str):
         self.port = free_port()
         self.log_path = tmp / "gunicorn.log"
         env = {**os.environ, "DATABASE_URL": database_url(), "BIURKO_ENV": "test",
-               "BIURKO_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": "1",
-               "BIURKO_WEB_THREADS": str(THREADS), "BIURKO_WEB_IO_TIMEOUT": str(io_timeout)}
+               "BIURKO_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(processes),
+               "BIURKO_WEB_THREADS": str(threads), "BIURKO_WEB_IO_TIMEOUT": str(io_timeout), **extra}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "python:portal.gunicorn_conf", "portal.wsgi:application"],
             cwd=ROOT, env=env, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -145,6 +147,76 @@ def test_without_the_proxy_a_stalled_client_is_dropped_and_its_thread_freed(guni
     finally:
         for sock in clients:
             sock.close()
+
+
+TRICKLE_EVERY = 0.3  # seconds between two bytes: never silent for the 2 s read timeout
+CLIENT_WAIT = 2.0  # BIURKO_WEB_CLIENT_WAIT of the server below
+
+
+@pytest.fixture
+def gunicorn_defaults(django_db_setup, tmp_path):
+    """gunicorn as in production (2 processes × 8 threads), with a waiting budget short enough for a test."""
+    server = Gunicorn(tmp_path, io_timeout=2, processes=2, threads=8, BIURKO_WEB_CLIENT_WAIT=str(CLIENT_WAIT))
+    with ThreadPoolExecutor(4) as pool:  # both processes load Django (lazily, on their first request)
+        for _ in range(3):
+            assert list(pool.map(lambda _n: get(server.port, "/healthz", timeout=30)[0], range(4))) == [200] * 4
+    yield server
+    server.stop()
+
+
+class Trickler(threading.Thread):
+    """A slowloris: sends its request a byte every ``TRICKLE_EVERY`` seconds — the headers (``part="head"``)
+    or, after whole headers announcing 100 kB, the body — until the server closes the connection."""
+
+    def __init__(self, port: int, part: str):
+        super().__init__(daemon=True)
+        head = b"POST /api/agent/v1/batches HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        if part == "body":
+            self.sock.sendall(head + b"Content-Length: 100000\r\n\r\n")
+            self.rest = b"x" * 100000
+        else:
+            self.rest = head + b"X-Padding: " + b"p" * 100000
+        self.cut_after: float | None = None
+
+    def run(self):
+        started = time.monotonic()
+        try:
+            for byte in self.rest:
+                self.sock.send(bytes([byte]))
+                time.sleep(TRICKLE_EVERY)
+                if time.monotonic() - started > 30:
+                    return
+        except OSError:  # reset or broken pipe: the server closed the connection
+            pass
+        self.cut_after = time.monotonic() - started
+
+
+def test_without_the_proxy_trickling_clients_are_cut_off_and_healthz_answers_meanwhile(gunicorn_defaults):
+    """8 connections trickling their headers or bodies (each byte well within the read timeout) never get a
+    whole request in: gunicorn's own settings cut each off after its waiting budget, and /healthz answers
+    all along (issue "Faults without losses", finding 4)."""
+    ticklers = [Trickler(gunicorn_defaults.port, "head" if i % 2 else "body") for i in range(8)]
+    for trickler in ticklers:
+        trickler.start()
+    try:
+        time.sleep(0.5)  # every trickler holds a thread by now
+        for _ in range(3):
+            started = time.monotonic()
+            assert get(gunicorn_defaults.port, "/healthz", timeout=5)[0] == 200
+            assert time.monotonic() - started < 2
+            time.sleep(0.3)
+        for trickler in ticklers:
+            trickler.join(30)
+        cut = [trickler.cut_after for trickler in ticklers]
+        # cut off after the budget (the bytes received earn a little more), far before the 100 kB would be sent
+        assert all(c is not None and CLIENT_WAIT <= c < CLIENT_WAIT + 4 for c in cut), cut
+        assert gunicorn_defaults.log().count("Client too slow: cut off") == 8, gunicorn_defaults.log()[-3000:]
+        assert "Traceback" not in gunicorn_defaults.log()
+        assert get(gunicorn_defaults.port, "/healthz")[0] == 200
+    finally:
+        for trickler in ticklers:
+            trickler.sock.close()
 
 
 def test_long_urls_under_the_api_get_problem_json_from_the_portal_and_from_the_proxy(nginx, gunicorn):

@@ -8,8 +8,12 @@ import zlib
 import orjson
 import pytest
 from django.db import connection
+from django.http import HttpResponse, UnreadablePostError
 
 from clients.models import Company
+from sync.api.exceptions import api_exception_handler
+from sync.api.middleware import AgentApiErrorMiddleware
+from sync.api.problems import RETRY_AFTER_MAX_SECONDS, RETRY_AFTER_MIN_SECONDS, DatabaseOutage, database_outage
 from tests.clients.batches import make_nip
 from tests.sync.conftest import API, AgentClient, assert_problem, make_agent
 
@@ -142,6 +146,44 @@ def test_database_unavailable_is_503_with_retry_after(committed_cast, api_error_
         cursor.execute("SELECT 1")
 
 
+def test_retry_after_is_short_while_an_outage_is_recent_and_grows_with_it():
+    outage = DatabaseOutage()
+    assert outage.retry_after(now=100.0) == RETRY_AFTER_MAX_SECONDS  # no outage seen: the cause is unknown
+    outage.seen_down(now=100.0)
+    outage.seen_down(now=104.0)  # still the same outage: it began at 100
+    assert [outage.retry_after(now=100.0 + t) for t in (0, 5, 15, 60, 600)] == [2, 2, 4, 15, 30]
+    outage.seen_up()
+    outage.seen_down(now=700.0)
+    assert outage.retry_after(now=701.0) == RETRY_AFTER_MIN_SECONDS
+
+
+def test_a_real_outage_answers_a_short_retry_after_then_resets_once_the_database_answers(
+        committed_cast, api_error_middleware):
+    database_outage.seen_up()
+    client = AgentClient(committed_cast.office_a, "bk_token-does-not-matter", raise_request_exception=False)
+    original = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT=str(_dead_port()))
+    try:
+        first = client.api_get("config")
+        database_outage.since -= 58  # the same outage, about a minute on (58 s + this test's own: ceil(~58.1 / 4))
+        later = client.api_get("config")
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(original)
+    assert (first.status_code, first["Retry-After"]) == (503, str(RETRY_AFTER_MIN_SECONDS))
+    assert (later.status_code, later["Retry-After"]) == (503, "15")
+    assert client.api_get("config").status_code == 401  # the database answered (an unknown token)
+    assert database_outage.since is None
+
+
+def test_a_503_of_unknown_cause_gets_the_longest_retry_after(rf):
+    response = AgentApiErrorMiddleware(lambda request: HttpResponse("busy", status=503))(rf.get(API + "config"))
+    assert_problem(response, 503, "service_unavailable")
+    assert response["Retry-After"] == str(RETRY_AFTER_MAX_SECONDS)
+
+
 def test_a_database_outage_is_logged_as_one_warning_per_request_not_an_error(committed_cast, api_error_middleware):
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
@@ -232,3 +274,11 @@ def test_batch_maxima_are_in_config_and_a_batch_over_them_is_413_naming_the_limi
         assert Company.objects.count() == before
     # exactly at the maxima: applied
     assert client.api_post("batches", many(2, 50)).status_code == 200
+
+
+def test_a_body_the_client_stopped_sending_is_a_warning_and_a_400_not_an_internal_error(caplog):
+    """What gunicorn's waiting budget (portal/gunicorn_conf.py) leaves the view when it cuts a slow client off."""
+    response = api_exception_handler(UnreadablePostError("client too slow: cut off"), {})
+    assert_problem(response, 400, "invalid_body")
+    assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "sync.api"] == [
+        ("WARNING", "agent API: the request body could not be read: client too slow: cut off")]

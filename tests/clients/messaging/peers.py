@@ -201,9 +201,13 @@ class SmtpSink:
     def __init__(self):
         self.inbox = _Inbox()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=free_port())
+        self.stopped = False
 
     def start(self):
+        if self.stopped:  # aiosmtpd's controller cannot start again: a new one, same port and inbox
+            self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.controller.port)
         self.controller.start()
+        self.stopped = False
         return self
 
     @property
@@ -212,6 +216,7 @@ class SmtpSink:
 
     def stop(self):
         self.controller.stop()
+        self.stopped = True
 
     @property
     def messages(self) -> list:
