@@ -229,6 +229,11 @@ def update_office_settings(office, values: dict, *, by: User, logo=None, clear_l
             _("Set up two-factor authentication for your own login first, so that you are not locked out."),
             code="mfa_setup_first")})
     smtp_password = values.pop("smtp_password", None)
+    if smtp_password and not smtp_password.isascii():
+        # smtplib sends AUTH in ASCII only: such a password could never log in.
+        raise ValidationError({"smtp_password": ValidationError(
+            _("The SMTP password can contain only Latin letters without diacritics, digits and symbols."),
+            code="smtp_password_ascii")})
     for name, value in values.items():
         old = getattr(row, name)
         if old != value:
@@ -240,8 +245,8 @@ def update_office_settings(office, values: dict, *, by: User, logo=None, clear_l
         # Never the password in the audit trail: only that it was set, changed or removed.
         changes["smtp_password"] = ["•••" if row.smtp_password_encrypted else "", "•••" if smtp_password else ""]
         row.smtp_password_encrypted = encrypt(smtp_password)
-    _check_smtp(row)
     row.full_clean(exclude=["logo"])
+    _check_smtp(row)
     old_logo_name = row.logo.name if row.logo else ""
     if logo is not None:
         # Only after validation, so a refused change leaves no file behind. Named after the type detected

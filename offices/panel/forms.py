@@ -87,6 +87,9 @@ class OfficeSettingsForm(forms.ModelForm):
         self.fields["reminder_days"].initial = self.instance.reminder_days
         self.fields["sync_interval_minutes"].widget.attrs.update(min=5, max=1440)
         self.fields["undo_window_minutes"].widget.attrs.update(min=0, max=60)
+        # Offices without their own server never touch these: empty means the defaults.
+        self.fields["smtp_port"].required = False
+        self.fields["smtp_security"].required = False
 
     def clean_sms_sender(self):
         value = (self.cleaned_data.get("sms_sender") or "").strip()
@@ -123,6 +126,12 @@ class OfficeSettingsForm(forms.ModelForm):
         elif self.cleaned_data.get("smtp_password"):
             values["smtp_password"] = self.cleaned_data["smtp_password"]
         return values
+
+    def clean_smtp_port(self):
+        return self.cleaned_data.get("smtp_port") or OfficeSettings._meta.get_field("smtp_port").default
+
+    def clean_smtp_security(self):
+        return self.cleaned_data.get("smtp_security") or OfficeSettings._meta.get_field("smtp_security").default
 
     def clean_smtp_host(self):
         return (self.cleaned_data.get("smtp_host") or "").strip().lower()
