@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -206,8 +207,6 @@ class _Authenticator:
         self.failures = 0
 
     def __call__(self, server, session, envelope, mechanism, auth_data):
-        from aiosmtpd.smtp import AuthResult, LoginPassword
-
         if isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.user \
                 and auth_data.password.decode() == self.password:
             self.logins.append(self.user)

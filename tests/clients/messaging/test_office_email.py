@@ -4,8 +4,10 @@ allauth e-mails replaced by the office's."""
 
 import io
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone, translation
@@ -15,6 +17,7 @@ from PIL import Image
 from clients.approval import approve_company_period
 from clients.dashboard import item_for_figure
 from clients.messaging import dispatch, reasons
+from clients.messaging.links import unsubscribe_url
 from clients.messaging.models import Channel, Message, Purpose, Status
 from clients.models import Figure
 from clients.self_service import mark_paid
@@ -143,8 +146,6 @@ def test_an_office_server_on_a_private_address_is_refused_in_production(own_serv
 
 
 def test_a_bad_host_and_a_missing_sender_are_refused(office_a_committed, committed_cast):
-    from django.core.exceptions import ValidationError
-
     with schema_context(office_a_committed.schema_name):
         with pytest.raises(ValidationError) as raised:
             account_services.update_office_settings(office_a_committed, {"smtp_host": "smtp://mail.example.com"},
@@ -277,8 +278,6 @@ def test_reasons_are_codes_rendered_in_the_readers_language():
 
 
 def test_the_data_migration_turns_the_old_sentences_into_codes():
-    from importlib import import_module
-
     migration = import_module("clients.messaging.migrations.0003_message_reason_code")
     assert migration.code_of("The worker was lost while sending; asking the provider.") == ("lost_sms", {})
     assert migration.code_of("Sent again (2×): an earlier copy may have arrived too; the same Message-ID lets "
@@ -292,8 +291,6 @@ def test_the_data_migration_turns_the_old_sentences_into_codes():
 
 
 def test_the_unsubscribe_page_names_the_address_not_the_person_in_the_nominative(peers, make_company):
-    from clients.messaging.links import unsubscribe_url
-
     f = make_company(sms=False)
     with schema_context(f.office.schema_name):
         url = unsubscribe_url(f.people[0])
