@@ -233,6 +233,14 @@ EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", f"Biurko <no-reply@{BASE_DOMAIN}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Secrets the offices store (their own SMTP password) are encrypted with Fernet (offices.accounts.encryption)
+# under this key: a urlsafe-base64 32-byte key (``Fernet.generate_key()``). Empty: a key derived from
+# SECRET_KEY. Rows encrypted under the derived key stay readable after this is set (both are tried).
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY")
+# Offices may send through their own SMTP server (OfficeSettings.smtp_*). Whether that server may be on a
+# loopback or private address (a development machine's or a test's own server); never in production by
+# default, so an office cannot make the workers connect to the platform's internal network.
+OFFICE_SMTP_ALLOW_PRIVATE_HOSTS = env.bool("OFFICE_SMTP_ALLOW_PRIVATE_HOSTS", not PRODUCTION)
 
 # --- SMS (Twilio) -------------------------------------------------------------
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID")

@@ -16,6 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from clients.messaging.links import portal_url
 from clients.messaging.models import Channel, Message, Status, Suppression
+from clients.messaging.reasons import NONE, Reason, english
 from clients.messaging.transports import SUPPRESS_CODES
 
 logger = logging.getLogger(__name__)
@@ -74,15 +75,15 @@ def apply_status(message_id: int | None, sid: str, state: str, error_code: str =
     if state in DELIVERED_STATES:
         if message.status == Status.DELIVERED:
             return "delivered"
-        changes.update(status=Status.DELIVERED, delivered_at=now, error_code="", reason="")
+        changes.update(status=Status.DELIVERED, delivered_at=now, error_code="", **NONE.as_fields())
     elif state in FAILED_STATES:
         if message.status in (Status.DELIVERED, Status.FAILED):
             return message.status
-        reason = f"Twilio reported the message {state}" + (f" (error {error_code})" if error_code else "") + "."
-        changes.update(status=Status.FAILED, error_code=error_code[:32], reason=reason)
+        reason = Reason("twilio_report", {"state": state, "code": error_code})
+        changes.update(status=Status.FAILED, error_code=error_code[:32], **reason.as_fields())
         if error_code.isdigit() and int(error_code) in SUPPRESS_CODES:
             Suppression.objects.get_or_create(channel=Channel.SMS, address=message.recipient,
-                                              defaults={"error_code": error_code, "reason": reason})
+                                              defaults={"error_code": error_code, "reason": english(reason)})
     elif state in SENT_STATES:
         if message.status not in (Status.SENDING, Status.UNKNOWN, Status.QUEUED):
             return message.status

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 
 from clients.messaging import gsm
 from clients.messaging.models import Channel
+from offices.accounts.branding import branding
 from offices.accounts.models import OfficeSettings
 
 
@@ -42,6 +43,8 @@ class Rendered:
 
 def render(channel: str, name: str, context: dict, *, sms_unicode: bool = False) -> Rendered:
     """Text of a message from ``templates/sms/{name}.txt`` or ``templates/emails/{name}-*``."""
+    if "office" in context and "brand" not in context:
+        context = {**context, "brand": branding(context["office"])}
     with translation.override(settings.LANGUAGE_CODE):
         if channel == Channel.SMS:
             sms = gsm.prepare(render_to_string(f"sms/{name}.txt", context), unicode=sms_unicode)

@@ -5,7 +5,7 @@ format would put a non-breaking space into every SMS (UCS-2, twice the price).
 """
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from clients.access import mask_pesel
 from clients.deadlines import statutory_due_date
 from clients.models import Company, Revision, RevisionState, format_period
-from clients.vocabulary import TAX_PREFIX, ZUS_PREFIX, ZUS_TOTAL, is_zus
+from clients.payment_status import PaymentStatus
+from clients.unpaid import payment_items
+from clients.vocabulary import STATEMENT_PARTS, STATEMENT_PREFIX, TAX_PREFIX, ZUS_PREFIX, ZUS_TOTAL, is_zus
 
 ZUS_PART_LABELS = {
     "total": "ZUS",
@@ -25,14 +27,33 @@ ZUS_PART_LABELS = {
 }
 
 
+class PaymentNote:
+    """What a line says about an earlier payment: a *dopłata* or a *nadpłata* (clients.payment_status)."""
+
+    payment: PaymentStatus | None
+
+    @property
+    def paid_text(self) -> str:
+        return format_amount(self.payment.paid) if self.payment and self.payment.paid is not None else ""
+
+    @property
+    def overpayment_text(self) -> str:
+        return format_amount(self.payment.overpayment) if self.payment else ""
+
+    @property
+    def additional_text(self) -> str:
+        return format_amount(self.payment.additional_payment) if self.payment else ""
+
+
 @dataclass(frozen=True)
-class Line:
+class Line(PaymentNote):
     figure_id: int
     kind: str
     label: str
     amount: Decimal
     due_date: date | None
     payer_key: str = ""
+    payment: PaymentStatus | None = None  # the item's status once paid for another amount (superseded)
 
     @property
     def payable(self) -> bool:
@@ -53,11 +74,15 @@ class Line:
 
 
 @dataclass(frozen=True)
-class Change:
+class Change(PaymentNote):
     label: str
     old: Decimal | None
     new: Decimal | None
     due_date: date | None
+    kind: str = ""
+    figure_id: int | None = None
+    payer_key: str = ""
+    payment: PaymentStatus | None = None
 
     @property
     def old_text(self) -> str:
@@ -105,9 +130,14 @@ def label_for(kind: str) -> str:
     return {"revenue": _("Revenue"), "costs": _("Costs"), "income": _("Income")}.get(name, name)
 
 
+#: Statement lines in the accounting order (revenue, costs, income), then the agents' own, alphabetically.
+_STATEMENT_ORDER = {STATEMENT_PREFIX + name: index for index, name in enumerate(STATEMENT_PARTS)}
+
+
 def _sort_key(line: Line):
     group = {"tax": 0, "zus": 1}.get(line.kind.partition(":")[0], 2)
-    return (group, line.kind != ZUS_TOTAL, line.kind, line.payer_key)
+    return (group, line.kind != ZUS_TOTAL, _STATEMENT_ORDER.get(line.kind, len(_STATEMENT_ORDER)), line.kind,
+            line.payer_key)
 
 
 def approved_revisions(company: Company, period: date):
@@ -145,8 +175,34 @@ def changes_between(old_ids, new_revisions, company: Company) -> list[Change]:
         due = (after.due_date if after else None) or statutory_due_date(figure.kind, figure.period,
                                                                          company.zus_payer, company.income_tax_period)
         changes.append(Change(label_for(figure.kind), before.amount if before else None,
-                              after.amount if after else None, due if after else None))
+                              after.amount if after else None, due if after else None, kind=figure.kind,
+                              figure_id=figure.pk, payer_key=figure.payer_key))
     return changes
+
+
+def with_payments(rows: list, company: Company, period: date, today: date) -> list:
+    """``rows`` (lines or changes) with the payment status of their item where a payment was made for
+    another amount than the approved one: the e-mail then says *dopłata* or *nadpłata* (clients.payment_status).
+
+    One read of ``clients.unpaid.payment_items`` for the month; a ZUS line finds its payer's item.
+    """
+    if not any(row.kind.startswith((TAX_PREFIX, ZUS_PREFIX)) for row in rows):
+        return rows
+    by_figure, by_payer = {}, {}
+    for item in payment_items(company, today, period=period):
+        if item.status.superseded:
+            by_figure[item.figure_id] = item.status
+            if item.group == "zus":
+                by_payer[item.payer_key] = item.status
+    if not by_figure:
+        return rows
+    noted = []
+    for row in rows:
+        status = by_figure.get(row.figure_id)
+        if status is None and is_zus(row.kind):
+            status = by_payer.get(row.payer_key)
+        noted.append(replace(row, payment=status) if status is not None else row)
+    return noted
 
 
 def period_label(period: date) -> str:

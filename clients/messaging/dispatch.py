@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from clients.messaging.broker import BrokerUnavailableError, publish, tasks_on_broker
 from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose, Status, Suppression
+from clients.messaging.reasons import NONE, Reason
 from clients.messaging.services import reminder_still_due, suspend_sms
 from clients.messaging.transports import TransportError, transport_for
 
@@ -32,15 +33,12 @@ RETRY_CAP_SECONDS = 3600
 #: A retry due within this many seconds goes straight back on the broker; later ones wait for the beat.
 COUNTDOWN_LIMIT_SECONDS = 60
 
-#: What a row says while its fate is being settled, and after (the delivery log shows it to the office).
-LOST_SMS = "The worker was lost while sending; asking the provider."
-LOST_EMAIL = "The worker was lost while sending; the e-mail will be sent again."
-RESENT_EMAIL = ("Sent again: the e-mail may not have left when the worker was lost (the same Message-ID lets "
-                "mail systems recognise a second copy).")
-RESENT_EMAIL_SENT = ("Sent again (%(count)d×): an earlier copy may have arrived too; the same Message-ID lets "
-                     "mail systems recognise it.")
-GAVE_UP_EMAIL = ("The e-mail may or may not have left (SMTP cannot be asked). It was already sent again "
-                 "automatically; use “Send again” if the person did not get it.")
+#: What a row says while its fate is being settled, and after: codes the delivery log renders in the reader's
+#: language (clients.messaging.reasons), with the English sentence kept in ``reason`` for the logs.
+LOST_SMS = Reason("lost_sms")
+LOST_EMAIL = Reason("lost_email")
+RESENT_EMAIL = Reason("resent_email")
+GAVE_UP_EMAIL = Reason("gave_up_email")
 #: Automatic resends of one e-mail whose fate is unknown; after that it waits for a person (the delivery log).
 MAX_AUTOMATIC_RESENDS = 2
 
@@ -63,15 +61,14 @@ def send(message_id: int) -> str:
         return "not_claimed"
     message = Message.objects.select_related("person", "company").get(pk=message_id)
     if message.channel == Channel.SMS and OfficeMessaging.load().sms_suspended_at:
-        _back_to_queue(message, now, "SMS is suspended for the office.", count_attempt=False)
+        _back_to_queue(message, now, Reason("sms_suspended"), count_attempt=False)
         return "suspended"
     if Suppression.objects.filter(channel=message.channel, address=message.recipient).exists():
-        _finish(message, Status.FAILED, error_code="suppressed",
-                reason="The provider refused this address earlier (invalid number or opted out).")
+        _finish(message, Status.FAILED, error_code="suppressed", reason=Reason("suppressed"))
         return "failed"
     if message.purpose == Purpose.REMINDER:
         if not reminder_still_due(message):
-            _finish(message, Status.CANCELLED, reason="Paid before the reminder went out.")
+            _finish(message, Status.CANCELLED, reason=Reason("paid_before_reminder"))
             return "cancelled"
     try:
         provider_id = transport_for(message.channel).send(message)
@@ -79,31 +76,34 @@ def send(message_id: int) -> str:
         return _record_error(message, error)
     except Exception as error:  # a bug or an unexpected library error: keep the row honest
         logger.exception("message %s: unexpected error while sending", message.pk)
-        return _record_error(message, TransportError(f"Unexpected error: {error!r}", unknown=True))
+        return _record_error(message, TransportError(f"Unexpected error: {error!r}", unknown=True,
+                                                     reason=Reason("unexpected")))
     sent_at = timezone.now()
     Message.objects.filter(pk=message.pk, status__in=[Status.SENDING, Status.UNKNOWN]).update(
-        status=Status.SENT, provider_id=provider_id, sent_at=sent_at, error_code="", reason=_sent_reason(message))
+        status=Status.SENT, provider_id=provider_id, sent_at=sent_at, error_code="",
+        **_sent_reason(message).as_fields())
     # A status callback may have overtaken us (DELIVERED already): complete what it could not know.
     Message.objects.filter(pk=message.pk, sent_at__isnull=True).update(sent_at=sent_at)
     Message.objects.filter(pk=message.pk, provider_id="").update(provider_id=provider_id)
     return "sent"
 
 
-def _sent_reason(message: Message) -> str:
+def _sent_reason(message: Message) -> Reason:
     """What the delivery log keeps about a sent message: nothing, or that it is a resend (the trail)."""
     if message.resends and message.channel == Channel.EMAIL:
-        return RESENT_EMAIL_SENT % {"count": message.resends}
-    return ""
+        return Reason("resent_email_sent", {"count": message.resends})
+    return NONE
 
 
-def _finish(message: Message, status: str, *, error_code: str = "", reason: str = "") -> None:
+def _finish(message: Message, status: str, *, error_code: str = "", reason: Reason = NONE) -> None:
     Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=status, error_code=str(error_code)[:32], reason=reason)
+        status=status, error_code=str(error_code)[:32], **reason.as_fields())
 
 
-def _back_to_queue(message: Message, send_at: datetime.datetime, reason: str, *, count_attempt: bool = True,
+def _back_to_queue(message: Message, send_at: datetime.datetime, reason: Reason, *, count_attempt: bool = True,
                    error_code: str = "") -> None:
-    changes = {"status": Status.QUEUED, "send_at": send_at, "reason": reason, "error_code": str(error_code)[:32]}
+    changes = {"status": Status.QUEUED, "send_at": send_at, "error_code": str(error_code)[:32],
+               **reason.as_fields()}
     if not count_attempt:
         changes["attempts"] = F("attempts") - 1
     Message.objects.filter(pk=message.pk, status=Status.SENDING).update(**changes)
@@ -112,27 +112,28 @@ def _back_to_queue(message: Message, send_at: datetime.datetime, reason: str, *,
 def _record_error(message: Message, error: TransportError) -> str:
     logger.warning("message %s (%s to %s): %s", message.pk, message.channel, message.recipient, error.message)
     if error.credentials:
-        _back_to_queue(message, timezone.now(), error.message, count_attempt=False, error_code=error.code)
+        _back_to_queue(message, timezone.now(), error.reason, count_attempt=False, error_code=error.code)
         suspend_sms(error.message)
         return "suspended"
     if error.unknown:
-        _finish(message, Status.UNKNOWN, error_code=error.code, reason=error.message)
+        _finish(message, Status.UNKNOWN, error_code=error.code, reason=error.reason)
         return "unknown"
     if error.permanent:
         with transaction.atomic():
-            _finish(message, Status.FAILED, error_code=error.code, reason=error.message)
+            _finish(message, Status.FAILED, error_code=error.code, reason=error.reason)
             if error.suppress:
                 Suppression.objects.get_or_create(channel=message.channel, address=message.recipient,
                                                   defaults={"error_code": error.code, "reason": error.message})
         return "failed"
     attempts = Message.objects.filter(pk=message.pk).values_list("attempts", flat=True).first() or 0
     if attempts >= MAX_ATTEMPTS:
-        _finish(message, Status.FAILED, error_code=error.code,
-                reason=f"Gave up after {attempts} attempts. Last error: {error.message}")
+        _finish(message, Status.FAILED, error_code=error.code, reason=Reason("gave_up", {
+            "attempts": attempts, "error": error.reason.code, "error_params": error.reason.params}))
         return "failed"
     delay = retry_delay(attempts)
     _back_to_queue(message, timezone.now() + datetime.timedelta(seconds=delay),
-                   f"Attempt {attempts} failed: {error.message}", error_code=error.code)
+                   Reason("attempt_failed", {"attempt": attempts, "error": error.reason.code,
+                                             "error_params": error.reason.params}), error_code=error.code)
     if delay <= COUNTDOWN_LIMIT_SECONDS:
         try:
             publish([message.pk], countdown=delay)
@@ -154,9 +155,9 @@ def reconcile(now: datetime.datetime | None = None) -> dict:
     resend_after = datetime.timedelta(seconds=settings.MESSAGING_EMAIL_RESEND_AFTER)
     sending = Message.objects.filter(status=Status.SENDING)
     lost = sending.filter(channel=Channel.SMS, claimed_at__lt=now - stuck_after).update(
-        status=Status.UNKNOWN, reason=LOST_SMS)
+        status=Status.UNKNOWN, **LOST_SMS.as_fields())
     lost += sending.filter(channel=Channel.EMAIL, claimed_at__lt=now - resend_after).update(
-        status=Status.UNKNOWN, reason=LOST_EMAIL)
+        status=Status.UNKNOWN, **LOST_EMAIL.as_fields())
     settled = {"lost": lost, "found": 0, "requeued": 0, "resent": _resend_lost_emails(now, resend_after)}
     ask_after = datetime.timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER)
     unknown = Message.objects.filter(status=Status.UNKNOWN, channel=Channel.SMS, claimed_at__lt=now - ask_after)
@@ -169,10 +170,10 @@ def reconcile(now: datetime.datetime | None = None) -> dict:
         if provider_id:
             settled["found"] += Message.objects.filter(pk=message.pk, status=Status.UNKNOWN).update(
                 status=Status.SENT, provider_id=provider_id, sent_at=F("claimed_at"), error_code="",
-                reason="Found at the provider after the worker was lost.")
+                **Reason("found_at_provider").as_fields())
         elif Message.objects.filter(pk=message.pk, status=Status.UNKNOWN).update(
                 status=Status.QUEUED, send_at=now, enqueued_at=None,
-                reason="The provider never got it; sending again."):
+                **Reason("provider_never_got_it").as_fields()):
             settled["requeued"] += 1
     return settled
 
@@ -181,10 +182,11 @@ def _resend_lost_emails(now: datetime.datetime, resend_after: datetime.timedelta
     unknown = Message.objects.filter(status=Status.UNKNOWN, channel=Channel.EMAIL,
                                      claimed_at__lt=now - resend_after)
     resent = unknown.filter(resends__lt=MAX_AUTOMATIC_RESENDS).update(
-        status=Status.QUEUED, send_at=now, enqueued_at=None, resends=F("resends") + 1, reason=RESENT_EMAIL)
+        status=Status.QUEUED, send_at=now, enqueued_at=None, resends=F("resends") + 1, **RESENT_EMAIL.as_fields())
     if resent:
         logger.warning("%d e-mail(s) of unknown fate sent again (same Message-ID)", resent)
-    unknown.filter(resends__gte=MAX_AUTOMATIC_RESENDS).exclude(reason=GAVE_UP_EMAIL).update(reason=GAVE_UP_EMAIL)
+    unknown.filter(resends__gte=MAX_AUTOMATIC_RESENDS).exclude(reason_code=GAVE_UP_EMAIL.code).update(
+        **GAVE_UP_EMAIL.as_fields())
     return resent
 
 

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from clients.messaging.reasons import text_of
+
 
 class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
@@ -75,6 +77,10 @@ class Message(models.Model):
     resends = models.PositiveSmallIntegerField(_("resends"), default=0)
     provider_id = models.CharField(_("provider's id"), max_length=64, blank=True)
     error_code = models.CharField(_("error code"), max_length=32, blank=True)
+    # Why it is where it is: a code and its parameters (clients.messaging.reasons renders them in the reader's
+    # language); ``reason`` keeps the English sentence for the operator's logs and rows from before the codes.
+    reason_code = models.CharField(_("reason code"), max_length=40, blank=True)
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
@@ -91,6 +97,10 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.purpose} {self.channel} → {self.recipient} ({self.status})"
+
+    @property
+    def reason_text(self) -> str:
+        return text_of(self)
 
 
 class Suppression(models.Model):

@@ -40,9 +40,11 @@ from clients.messaging.models import (
     Status,
     Suppression,
 )
+from clients.messaging.reasons import NONE, Reason
 from clients.models import Company, CompanyPerson, Figure, Person, PersonRole, add_months
 from clients.unpaid import unpaid_items
 from offices.accounts.activation import activation_url
+from offices.accounts.branding import branding
 from offices.accounts.models import ADMIN_ROLES, OfficeSettings, User
 
 logger = logging.getLogger(__name__)
@@ -118,7 +120,8 @@ def _create(rows: list[Message], *, revive_cancelled: bool = False) -> list[Mess
         for message in Message.objects.filter(dedup_key__in=existing, status=Status.CANCELLED):
             row = by_key[message.dedup_key]
             if Message.objects.filter(pk=message.pk, status=Status.CANCELLED).update(
-                    status=Status.QUEUED, send_at=row.send_at, reason="", error_code="", enqueued_at=None):
+                    status=Status.QUEUED, send_at=row.send_at, error_code="", enqueued_at=None,
+                    **NONE.as_fields()):
                 fresh_keys.add(message.dedup_key)
     fresh = list(Message.objects.filter(dedup_key__in=fresh_keys).order_by("pk"))
     now = timezone.now()
@@ -142,10 +145,10 @@ def recipients(company: Company):
             yield person, Channel.SMS, person.phone.strip()
 
 
-def _failed_reason(channel: str, address: str, suppressed: set) -> tuple[str, str]:
+def _failed_reason(channel: str, address: str, suppressed: set) -> tuple[str, Reason]:
     if (channel, address) in suppressed:
-        return "suppressed", "The provider refused this address earlier (invalid number or opted out)."
-    return "", ""
+        return "suppressed", Reason("suppressed")
+    return "", NONE
 
 
 def _suppressed() -> set[tuple[str, str]]:
@@ -187,12 +190,12 @@ def _queue_month(company: Company, period: datetime.date, *, only_corrections: b
     office = current_office()
     now = timezone.now()
     send_at = now + datetime.timedelta(minutes=office_settings.undo_window_minutes)
-    lines = content.lines_for(revisions, company)
+    lines = content.with_payments(content.lines_for(revisions, company), company, period, timezone.localdate(now))
     last_sent = _last_sent(company, period)
     suppressed = _suppressed()
     base = {"office": office, "company": company, "period": period, "month": content.format_month(period),
             "lines": [line for line in lines if line.payable], "statements": [li for li in lines if not li.payable],
-            "portal_url": portal_url("/")}
+            "portal_url": portal_url("/"), "brand": branding(office, office_settings)}
     rows, superseded = [], []
     for person, channel, address in recipients(company):
         previous = last_sent.get((person.pk, channel))
@@ -203,6 +206,7 @@ def _queue_month(company: Company, period: datetime.date, *, only_corrections: b
             changes = content.changes_between(previous.revision_ids, revisions, company)
             if not changes:
                 continue  # re-approved, same amounts: nothing new to tell
+            changes = content.with_payments(changes, company, period, timezone.localdate(now))
             purpose = Purpose.CORRECTION
         elif only_corrections:
             continue
@@ -218,14 +222,14 @@ def _queue_month(company: Company, period: datetime.date, *, only_corrections: b
             dedup_key=key, purpose=purpose, channel=channel, company=company, period=period, person=person,
             recipient=address, revision_ids=revision_ids, subject=rendered.subject, body=rendered.body,
             html=rendered.html, encoding=rendered.encoding, segments=rendered.segments, send_at=when,
-            status=Status.FAILED if code else Status.QUEUED, error_code=code, reason=reason))
+            status=Status.FAILED if code else Status.QUEUED, error_code=code, **reason.as_fields()))
     if superseded:
         condition = superseded[0]
         for extra in superseded[1:]:
             condition |= extra
         (Message.objects.filter(condition, company=company, period=period, purpose__in=SUMMARY_PURPOSES,
                                 status=Status.QUEUED)
-         .update(status=Status.CANCELLED, reason="Superseded by a newer summary of the same month."))
+         .update(status=Status.CANCELLED, **Reason("superseded").as_fields()))
     return _create(rows, revive_cancelled=True)
 
 
@@ -263,7 +267,7 @@ def cancel_summary(company: Company, period: datetime.date) -> int:
     """Cancel the month's summaries and corrections nobody has sent yet (the undo window); how many."""
     return (Message.objects.filter(company=company, period=period, purpose__in=SUMMARY_PURPOSES,
                                    status=Status.QUEUED)
-            .update(status=Status.CANCELLED, reason="Cancelled by the office within the undo window."))
+            .update(status=Status.CANCELLED, **Reason("cancelled_by_office").as_fields()))
 
 
 # --- reminders --------------------------------------------------------------------------------------
@@ -287,7 +291,8 @@ def _reminder_rows(company: Company, period, items, *, due, days: int, send_at, 
     office_settings = OfficeSettings.load()
     state = OfficeMessaging.load()
     suppressed = _suppressed()
-    context = {"office": current_office(), "company": company, "due_date": content.format_date(due) if due else "",
+    context = {"office": current_office(), "brand": branding(current_office(), office_settings), "company": company,
+               "due_date": content.format_date(due) if due else "",
                "days": days, "portal_url": portal_url("/"),
                "items": [{"label": content.label_for(item.figure.kind), "name": item.name,
                           "amount_text": content.format_amount(item.left_to_pay), "period": item.period_label}
@@ -305,7 +310,7 @@ def _reminder_rows(company: Company, period, items, *, due, days: int, send_at, 
             channel=channel, company=company, period=period, person=person, recipient=address,
             revision_ids=[item.figure_id for item in items], subject=rendered.subject, body=rendered.body,
             html=rendered.html, encoding=rendered.encoding, segments=rendered.segments, send_at=when,
-            status=Status.FAILED if code else Status.QUEUED, error_code=code, reason=reason))
+            status=Status.FAILED if code else Status.QUEUED, error_code=code, **reason.as_fields()))
     return rows
 
 
@@ -452,8 +457,8 @@ def resume_sms() -> list[int]:
 def resend_message(message: Message) -> bool:
     """A person's decision to send again a message whose fate is unknown (or that failed for a fixed reason)."""
     updated = Message.objects.filter(pk=message.pk, status__in=[Status.UNKNOWN, Status.FAILED]).update(
-        status=Status.QUEUED, send_at=timezone.now(), reason="", error_code="", provider_id="", enqueued_at=None,
-        resends=F("resends") + 1)
+        status=Status.QUEUED, send_at=timezone.now(), error_code="", provider_id="", enqueued_at=None,
+        resends=F("resends") + 1, **NONE.as_fields())
     if updated:
         enqueue_on_commit([message.pk])
     return bool(updated)

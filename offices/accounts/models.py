@@ -4,11 +4,16 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from offices.accounts.validators import LOGO_CONTENT_TYPES, MAX_DAYS_BEFORE_DUE, validate_sms_sender
+from offices.accounts.validators import (
+    LOGO_CONTENT_TYPES,
+    MAX_DAYS_BEFORE_DUE,
+    validate_sms_sender,
+    validate_smtp_host,
+)
 
 
 class Role(models.TextChoices):
@@ -73,6 +78,12 @@ class User(AbstractUser):
     @property
     def is_office_admin(self) -> bool:
         return self.role in ADMIN_ROLES
+
+
+class SmtpSecurity(models.TextChoices):
+    STARTTLS = "starttls", _("STARTTLS (usually port 587)")
+    SSL = "ssl", _("SSL/TLS (usually port 465)")
+    NONE = "none", _("none (unencrypted)")
 
 
 def default_reminder_days() -> list[int]:
@@ -142,6 +153,28 @@ class OfficeSettings(models.Model):
         _("reply-to address"), blank=True,
         help_text=_("Where clients' replies to the portal's e-mails go."),
     )
+    brand_color = models.CharField(
+        _("brand colour"), max_length=7, blank=True,
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # and six hex digits, e.g. #1f4e79."))],
+        help_text=_("The colour of the header and buttons in e-mails, e.g. #1f4e79. Empty: the portal's colour."))
+    contact_phone = models.CharField(
+        _("office phone"), max_length=40, blank=True,
+        help_text=_("Shown in the footer of e-mails, with the reply-to address."))
+    # --- The office's own SMTP server (offices.accounts.mail); empty host: the platform's ---
+    smtp_host = models.CharField(
+        _("SMTP server"), max_length=255, blank=True, validators=[validate_smtp_host],
+        help_text=_("E.g. smtp.example.com. Empty: e-mails leave through the portal's server."))
+    smtp_port = models.PositiveIntegerField(
+        _("SMTP port"), default=587, validators=[MinValueValidator(1), MaxValueValidator(65535)],
+        help_text=_("Usually 587 with STARTTLS, 465 with SSL/TLS."))
+    smtp_security = models.CharField(_("connection security"), max_length=8, choices=SmtpSecurity.choices,
+                                     default=SmtpSecurity.STARTTLS)
+    smtp_username = models.CharField(_("SMTP user"), max_length=254, blank=True)
+    # Fernet token (offices.accounts.encryption), never the password itself; never shown back in a form.
+    smtp_password_encrypted = models.TextField(_("SMTP password (encrypted)"), blank=True, editable=False)
+    smtp_from_email = models.EmailField(
+        _("sender address"), blank=True,
+        help_text=_("The From address of e-mails sent through the office's server (one it may send as)."))
     reminder_days = ArrayField(
         models.PositiveSmallIntegerField(validators=[MaxValueValidator(MAX_DAYS_BEFORE_DUE)]),
         size=5, default=default_reminder_days, blank=True,
@@ -170,6 +203,14 @@ class OfficeSettings(models.Model):
 
     def __str__(self):
         return "office settings"
+
+    @property
+    def uses_own_smtp(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def has_smtp_password(self) -> bool:
+        return bool(self.smtp_password_encrypted)
 
     @classmethod
     def load(cls) -> "OfficeSettings":

@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from offices.accounts.encryption import encrypt
 from offices.accounts.models import (
     STAFF_ROLES,
     AuditAction,
@@ -65,11 +66,15 @@ def _active_owner_ids_locked() -> list[int]:
 def office_sender(office, office_settings: OfficeSettings | None = None) -> tuple[str, list[str]]:
     """The From header and Reply-To list for e-mails sent on behalf of an office.
 
-    The address is always the platform's (``DEFAULT_FROM_EMAIL``, so SPF/DKIM hold); the display name
-    is the office's chosen sender name or its name, and replies go to the office's reply-to address.
+    Through the platform's SMTP the address is the platform's (``DEFAULT_FROM_EMAIL``, so SPF/DKIM hold);
+    through the office's own server (``smtp_host``) it is the office's sender address, the one that server
+    may send as. The display name is the office's chosen sender name or its name, and replies go to the
+    office's reply-to address.
     """
     office_settings = office_settings or OfficeSettings.load()
     _platform_name, address = parseaddr(django_settings.DEFAULT_FROM_EMAIL)
+    if office_settings.uses_own_smtp and office_settings.smtp_from_email:
+        address = office_settings.smtp_from_email
     name = office_settings.email_from_name or office.name
     reply_to = [office_settings.reply_to_email] if office_settings.reply_to_email else []
     return formataddr((name, address)), reply_to
@@ -186,6 +191,21 @@ def _has_totp(user: User) -> bool:
     return is_mfa_enabled(user, [Authenticator.Type.TOTP])
 
 
+def _check_smtp(row: OfficeSettings) -> None:
+    """The office's own SMTP server needs a sender address it may send as; a password needs its user."""
+    if not row.smtp_host:
+        return
+    errors = {}
+    if not row.smtp_from_email:
+        errors["smtp_from_email"] = ValidationError(
+            _("Enter the address e-mails are sent from through your server."), code="smtp_from_required")
+    if row.smtp_password_encrypted and not row.smtp_username:
+        errors["smtp_username"] = ValidationError(_("Enter the user the password belongs to."),
+                                                  code="smtp_user_required")
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def update_office_settings(office, values: dict, *, by: User, logo=None, clear_logo: bool = False) -> list[str]:
     """Apply validated settings (and the office's display name under ``"office_name"``); return changed names.
@@ -208,12 +228,25 @@ def update_office_settings(office, values: dict, *, by: User, logo=None, clear_l
         raise ValidationError({"require_mfa_for_admins": ValidationError(
             _("Set up two-factor authentication for your own login first, so that you are not locked out."),
             code="mfa_setup_first")})
+    smtp_password = values.pop("smtp_password", None)
+    if smtp_password and not smtp_password.isascii():
+        # smtplib sends AUTH in ASCII only: such a password could never log in.
+        raise ValidationError({"smtp_password": ValidationError(
+            _("The SMTP password can contain only Latin letters without diacritics, digits and symbols."),
+            code="smtp_password_ascii")})
     for name, value in values.items():
         old = getattr(row, name)
         if old != value:
             changes[name] = [_audit_value(old), _audit_value(value)]
             setattr(row, name, value)
+    if not row.smtp_host and (smtp_password is None or smtp_password == "") and row.smtp_password_encrypted:
+        smtp_password = ""  # no own server any more: keep no password of it
+    if smtp_password is not None and (smtp_password or row.smtp_password_encrypted):
+        # Never the password in the audit trail: only that it was set, changed or removed.
+        changes["smtp_password"] = ["•••" if row.smtp_password_encrypted else "", "•••" if smtp_password else ""]
+        row.smtp_password_encrypted = encrypt(smtp_password)
     row.full_clean(exclude=["logo"])
+    _check_smtp(row)
     old_logo_name = row.logo.name if row.logo else ""
     if logo is not None:
         # Only after validation, so a refused change leaves no file behind. Named after the type detected

@@ -21,6 +21,18 @@ LOGO_CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/we
 LOGO_MAX_PIXELS = 2000
 
 
+#: A host name (letters, digits, hyphens, dots) or an IPv4 address; no scheme, port, path or spaces.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+SMTP_HOST = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?$")
+
+
+def validate_smtp_host(value: str) -> None:
+    """A bare host name or IPv4 address (``smtp.example.com``), not a URL."""
+    if value and not SMTP_HOST.match(value):
+        raise ValidationError(_("Enter the server's name only, e.g. smtp.example.com (no http://, port or path)."),
+                              code="invalid_smtp_host")
+
+
 def validate_sms_sender(value: str) -> None:
     """An alphanumeric sender ID (max 11 characters, at least one letter) or an E.164 phone number."""
     if not value:

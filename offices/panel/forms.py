@@ -29,7 +29,10 @@ class ReminderDaysField(forms.CharField):
 class OfficeSettingsForm(forms.ModelForm):
     SYNC_FIELDS = ("update_basic_data", "approve_on_sync", "send_activation", "copy_zus_from_previous",
                    "match_payers", "auto_create_companies", "sync_interval_minutes", "go_live_month")
-    BRANDING_FIELDS = ("office_name", "logo", "clear_logo", "email_from_name", "reply_to_email", "sms_sender")
+    BRANDING_FIELDS = ("office_name", "logo", "clear_logo", "brand_color", "contact_phone", "email_from_name",
+                       "reply_to_email", "sms_sender")
+    SMTP_FIELDS = ("smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password",
+                   "clear_smtp_password", "smtp_from_email")
     MESSAGE_FIELDS = ("reminder_days", "quiet_hours_start", "quiet_hours_end", "undo_window_minutes")
     ACCESS_FIELDS = ("bookkeepers_see_assigned_only", "require_mfa_for_admins")
 
@@ -41,6 +44,12 @@ class OfficeSettingsForm(forms.ModelForm):
         widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
     )
     clear_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    # Write-only: the stored password is never put back into the page (render_value=False, empty initial).
+    smtp_password = forms.CharField(
+        label=_("SMTP password"), required=False, max_length=200, strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Stored encrypted and never shown again. Leave empty to keep the saved password."))
+    clear_smtp_password = forms.BooleanField(label=_("Remove the saved SMTP password"), required=False)
     go_live_month = PeriodField(
         label=_("Go-live month"), required=False,
         help_text=_("Approved items of earlier months count as settled (without payment confirmation) unless a "
@@ -58,11 +67,14 @@ class OfficeSettingsForm(forms.ModelForm):
             "update_basic_data", "approve_on_sync", "send_activation", "copy_zus_from_previous", "match_payers",
             "auto_create_companies", "sync_interval_minutes", "email_from_name", "reply_to_email", "sms_sender",
             "quiet_hours_start", "quiet_hours_end", "undo_window_minutes", "bookkeepers_see_assigned_only",
-            "require_mfa_for_admins", "go_live_month",
+            "require_mfa_for_admins", "go_live_month", "brand_color", "contact_phone", "smtp_host", "smtp_port",
+            "smtp_security", "smtp_username", "smtp_from_email",
         ]
         widgets = {
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "brand_color": forms.TextInput(attrs={"placeholder": "#1f4e79", "maxlength": 7, "size": 8}),
+            "smtp_username": forms.TextInput(attrs={"autocomplete": "off"}),
         }
         help_texts = {
             "quiet_hours_start": _("SMS messages are not sent between these hours (office time); "
@@ -75,6 +87,9 @@ class OfficeSettingsForm(forms.ModelForm):
         self.fields["reminder_days"].initial = self.instance.reminder_days
         self.fields["sync_interval_minutes"].widget.attrs.update(min=5, max=1440)
         self.fields["undo_window_minutes"].widget.attrs.update(min=0, max=60)
+        # Offices without their own server never touch these: empty means the defaults.
+        self.fields["smtp_port"].required = False
+        self.fields["smtp_security"].required = False
 
     def clean_sms_sender(self):
         value = (self.cleaned_data.get("sms_sender") or "").strip()
@@ -95,6 +110,7 @@ class OfficeSettingsForm(forms.ModelForm):
         groups = (
             (_("Synchronisation"), self.SYNC_FIELDS),
             (_("Branding and sending"), self.BRANDING_FIELDS),
+            (_("Own e-mail server (SMTP)"), self.SMTP_FIELDS),
             (_("Reminders and SMS"), self.MESSAGE_FIELDS),
             (_("Access"), self.ACCESS_FIELDS),
         )
@@ -105,7 +121,27 @@ class OfficeSettingsForm(forms.ModelForm):
         values = {name: self.cleaned_data[name] for name in self.Meta.fields}
         values["reminder_days"] = self.cleaned_data["reminder_days"]
         values["office_name"] = self.cleaned_data["office_name"]
+        if self.cleaned_data.get("clear_smtp_password"):
+            values["smtp_password"] = ""
+        elif self.cleaned_data.get("smtp_password"):
+            values["smtp_password"] = self.cleaned_data["smtp_password"]
         return values
+
+    def clean_smtp_port(self):
+        return self.cleaned_data.get("smtp_port") or OfficeSettings._meta.get_field("smtp_port").default
+
+    def clean_smtp_security(self):
+        return self.cleaned_data.get("smtp_security") or OfficeSettings._meta.get_field("smtp_security").default
+
+    def clean_smtp_host(self):
+        return (self.cleaned_data.get("smtp_host") or "").strip().lower()
+
+    def clean_brand_color(self):
+        return (self.cleaned_data.get("brand_color") or "").strip().lower()
+
+
+class SmtpTestForm(forms.Form):
+    to = forms.EmailField(label=_("Send the test e-mail to"), required=False)
 
 
 class InviteStaffForm(forms.Form):

@@ -28,6 +28,7 @@ urlpatterns = [
     admin("staff/<int:user_id>/reactivate/", views.staff_reactivate, "staff_reactivate"),
     admin("staff/<int:user_id>/resend/", views.staff_resend, "staff_resend"),
     admin("settings/", views.office_settings, "settings"),
+    admin("settings/test-email/", views.office_settings_test_email, "settings_test_email"),
     # --- Review and approval (offices/panel/companies.py and friends) ---
     staff("companies/", companies.companies, "companies"),
     staff("companies/approve/", companies.companies_approve, "companies_approve"),

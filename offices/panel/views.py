@@ -13,14 +13,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.messaging.transports import send_test_email
 from clients.names import DATA_KIND_LABELS
 from clients.vocabulary import DATA_KINDS
 from offices.accounts import services
+from offices.accounts.mail import smtp_error_text
 from offices.accounts.models import STAFF_ROLES, AuditAction, AuditEntry, OfficeSettings, Role, User
 from offices.accounts.validators import LOGO_CONTENT_TYPES, detect_logo_extension
 from offices.panel import staff as staff_invitations
 from offices.panel.access import access_agent, access_staff_member, is_htmx, needs_mfa_setup
-from offices.panel.forms import AgentForm, InviteStaffForm, OfficeSettingsForm, RoleForm
+from offices.panel.forms import AgentForm, InviteStaffForm, OfficeSettingsForm, RoleForm, SmtpTestForm
 from sync.agents import register_agent, with_latest_batch, withdraw_agent
 from sync.models import Agent
 from sync.programs import CAPABILITY_LABELS, PROGRAMS
@@ -245,8 +247,28 @@ def office_settings(request):
         "settings_row": OfficeSettings.load() if form.errors else row,
         "audit": _audit(SETTINGS_ACTIONS),
         "mfa_missing": needs_mfa_setup(request.user),
+        "test_form": SmtpTestForm(initial={"to": request.user.email}),
     }
     return render(request, "offices/panel/settings.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def office_settings_test_email(request):
+    """Send a test e-mail at once through the office's saved connection (its own SMTP server or the portal's)
+    to the address given (the admin's own by default); the result, or why it failed in Polish, as a message."""
+    form = SmtpTestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter a valid e-mail address for the test e-mail."))
+        return redirect("panel:settings")
+    address = form.cleaned_data["to"] or request.user.email
+    failure = send_test_email(address, by=request.user)
+    if failure is None:
+        messages.success(request, _("The test e-mail was sent to %(email)s. Check that it arrived.")
+                         % {"email": address})
+    else:
+        messages.error(request, _("The test e-mail could not be sent: %(reason)s")
+                       % {"reason": smtp_error_text(*failure)})
+    return redirect("panel:settings")
 
 
 # --- Branding (outside /panel/: the login page and the client area show the logo too) -----------------

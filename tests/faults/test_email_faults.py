@@ -18,9 +18,9 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from clients.messaging.models import Channel, Message, Status
+from clients.messaging.services import queue_summary
 from clients.messaging.tasks import dispatch_office
 from clients.messaging.transports import RESEND_HEADER
-from clients.summaries import queue_summary
 from tests.faults.test_postgres_restart import record
 
 pytestmark = pytest.mark.faults

@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -197,15 +198,38 @@ class _Inbox:
         return "250 OK"
 
 
+class _Authenticator:
+    """aiosmtpd's AUTH hook: one user and password; remembers who logged in (and failed attempts)."""
+
+    def __init__(self, user: str, password: str):
+        self.user, self.password = user, password
+        self.logins: list[str] = []
+        self.failures = 0
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        if isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.user \
+                and auth_data.password.decode() == self.password:
+            self.logins.append(self.user)
+            return AuthResult(success=True)
+        self.failures += 1
+        return AuthResult(success=False, handled=False)
+
+
 class SmtpSink:
-    def __init__(self):
+    """aiosmtpd on loopback. With ``auth=(user, password)`` it requires AUTH (PLAIN/LOGIN) before MAIL —
+    an office's own server — on a plain connection (``auth_require_tls=False``: loopback, no certificate)."""
+
+    def __init__(self, auth: tuple[str, str] | None = None):
         self.inbox = _Inbox()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=free_port())
+        self.authenticator = _Authenticator(*auth) if auth else None
+        self.options = {"authenticator": self.authenticator, "auth_required": True, "auth_require_tls": False} \
+            if auth else {}
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=free_port(), **self.options)
         self.stopped = False
 
     def start(self):
         if self.stopped:  # aiosmtpd's controller cannot start again: a new one, same port and inbox
-            self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.controller.port)
+            self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.controller.port, **self.options)
         self.controller.start()
         self.stopped = False
         return self

@@ -243,7 +243,9 @@ def test_without_twilio_credentials_sms_is_disabled_with_a_clear_reason(peers, m
         email = Message.objects.get(company=f.company, channel=Channel.EMAIL)
         assert dispatch.send(sms.pk) == "failed" and dispatch.send(email.pk) == "sent"
         sms.refresh_from_db()
-        assert sms.error_code == "sms_disabled" and "TWILIO_ACCOUNT_SID" in sms.reason
+        assert sms.error_code == "sms_disabled" and sms.reason_code == "sms_disabled"
+        with translation.override("pl"):
+            assert "nie ma skonfigurowanego dostawcy SMS" in sms.reason_text  # the delivery log: Polish, no codes
 
 
 def test_delivery_log_lists_the_month(peers, make_company):
