@@ -37,7 +37,7 @@ def log_in(page: Page, base: str, email: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.locator("input[name=login]").fill(email)
     page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button[type=submit]").last.click()
+    page.locator("main form button[type=submit]").first.click()
     page.wait_for_load_state("networkidle")
     if "/accounts/login/" in page.url:
         sys.exit(f"could not log in as {email} at {base}: is the demo office seeded (biurko run)?")

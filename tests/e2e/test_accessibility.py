@@ -45,14 +45,16 @@ def _violations(page, axe_source: str) -> list[str]:
 def test_panel_pages_have_no_serious_violation(page_as, live_url, cast, axe_source, path, viewport):
     page = page_as(cast.alice, viewport, bypass_csp=True)
     page.goto(live_url(cast.office_a, path.format(x=cast.company_x.pk)))
-    assert _violations(page, axe_source) == [], path
+    found = _violations(page, axe_source)
+    assert not found, f"{path}:\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("path", CLIENT_PAGES)
 def test_client_pages_have_no_serious_violation(page_as, live_url, cast, axe_source, path):
     page = page_as(cast.bob, "phone", bypass_csp=True)
     page.goto(live_url(cast.office_a, path.format(x=cast.company_x.pk)))
-    assert _violations(page, axe_source) == [], path
+    found = _violations(page, axe_source)
+    assert not found, f"{path}:\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("where", ["login", "public-home", "public-signup"])
@@ -61,4 +63,5 @@ def test_logged_out_pages_have_no_serious_violation(new_page, live_url, cast, ax
            "public-signup": live_url(None, "/signup/")}[where]
     page = new_page("phone", bypass_csp=True)
     page.goto(url)
-    assert _violations(page, axe_source) == [], url
+    found = _violations(page, axe_source)
+    assert not found, f"{url}:\n" + "\n".join(found)

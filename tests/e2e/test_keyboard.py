@@ -30,8 +30,15 @@ def pending_companies(cast):
             Company.objects.filter(nip__in=NIPS).delete()
 
 
-def _active(page, attribute: str) -> str | None:
-    return page.evaluate(f"document.activeElement && document.activeElement.getAttribute('{attribute}')")
+def _wait_for_focus(page, key: str) -> None:
+    """Until the focused element is the pending item ``key`` (a function, not a string: the page's CSP has no
+    'unsafe-eval')."""
+    try:
+        page.wait_for_function("key => document.activeElement && document.activeElement.dataset.pendingItem === key",
+                               arg=key, timeout=5_000)
+    except Exception as error:  # noqa: BLE001 - say where the focus went instead
+        focused = page.evaluate("() => document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : null")
+        raise AssertionError(f"the focus is not on {key!r} but on {focused}") from error
 
 
 def test_enter_on_a_row_moves_the_focus_to_the_next_pending_row(page_as, live_url, cast, pending_companies):
@@ -46,15 +53,15 @@ def test_enter_on_a_row_moves_the_focus_to_the_next_pending_row(page_as, live_ur
     with page.expect_response(lambda response: response.request.method == "POST"):
         page.keyboard.press("Enter")
     expect(page.locator("table.figures button[data-pending-item]")).to_have_count(2)
-    page.wait_for_function(f"document.activeElement.getAttribute('data-pending-item') === '{keys[1]}'")
+    _wait_for_focus(page, keys[1])
     # the ring shows on the moved focus
     assert page.evaluate("document.activeElement.matches(':focus-visible')")
 
     # the last row of the month: the focus goes on to the month still waiting (February)
     page.keyboard.press("Enter")
-    page.wait_for_function(f"document.activeElement.getAttribute('data-pending-item') === '{keys[2]}'")
+    _wait_for_focus(page, keys[2])
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.getAttribute('data-pending-item') === 'month-2026-02'")
+    _wait_for_focus(page, "month-2026-02")
 
 
 def test_bulk_approval_moves_the_focus_to_the_next_pending_company(page_as, live_url, cast, pending_companies):
@@ -70,7 +77,7 @@ def test_bulk_approval_moves_the_focus_to_the_next_pending_company(page_as, live
     with page.expect_response(lambda response: response.request.method == "POST"):
         page.keyboard.press("Enter")
     expect(page.locator("table.companies input[data-pending-item]")).to_have_count(2)
-    page.wait_for_function(f"document.activeElement.getAttribute('data-pending-item') === '{second}'")
+    _wait_for_focus(page, second)
 
 
 def test_every_focusable_element_shows_a_focus_ring(page_as, live_url, cast):
