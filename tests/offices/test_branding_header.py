@@ -2,15 +2,22 @@
 logo, the header shows the office's name. The logo's name is copied onto the office row by the settings
 service, so no page pays a query in the office's schema for it."""
 
+import io
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
+from PIL import Image
 
 from offices.accounts.services import update_office_settings
 from offices.models import Office
-from tests.offices.test_panel_settings import _png
+
+
+def _png(size=(40, 20)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (31, 95, 191)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 BRAND = re.compile(r'<a class="brand" href="/">(.*?)</a>', re.S)
 
