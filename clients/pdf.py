@@ -20,6 +20,9 @@ from offices.accounts.models import OfficeSettings
 from offices.tenancy import current_office
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
+# A statement of at most this many lines fits on one A4 page with its heading: it is kept whole (moved to the
+# next page rather than split). A longer one cannot be, so it breaks between rows and repeats its header row.
+KEEP_WHOLE_ROWS = 28
 
 
 def _logo_data_uri() -> str:
@@ -48,6 +51,7 @@ def month_pdf_html(company: Company, period: date, *, today: date | None = None,
         "office": office or current_office(),
         "logo": _logo_data_uri(),
         "chart": revenue_costs_svg(view.year, year=period.year, highlight=period),
+        "keep_statement_whole": len(view.statements) <= KEEP_WHOLE_ROWS,
         "generated": timezone.localtime(),
     }
     return render_to_string("clients/month_pdf.html", context)

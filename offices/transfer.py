@@ -49,7 +49,7 @@ class TransferResult:
 def _office_row(office: Office) -> dict:
     return {"schema_name": office.schema_name, "slug": office.slug, "name": office.name,
             "owner_email": office.owner_email, "created_at": office.created_at.isoformat(),
-            "is_active": office.is_active}
+            "is_active": office.is_active, "logo_file": office.logo_file}
 
 
 def _media_dir(schema: str) -> Path:
@@ -145,7 +145,8 @@ def restore_office(path: Path, slug: str | None = None) -> TransferResult:
         script = SchemaScript.from_dict(manifest["schema"])
         with transaction.atomic():
             office = Office.objects.create(schema_name=schema_name_for(slug), slug=slug, name=row["name"],
-                                           owner_email=row["owner_email"], is_active=row["is_active"])
+                                           owner_email=row["owner_email"], is_active=row["is_active"],
+                                           logo_file=row.get("logo_file", ""))
             Office.objects.filter(pk=office.pk).update(created_at=row["created_at"])
             # The primary address follows this site's BASE_DOMAIN; extra (non-primary) ones come along.
             domains = [{"domain": office_host(slug), "is_primary": True},

@@ -10,23 +10,34 @@ whole and only its totals are shown.
 
 Companies the office does not have are previewed as if they were created (the uploader may tick "create
 the company" even when the office turned automatic creation off), and flagged ``known=False``.
+
+The preview also lists what the file carries before anything is applied: each company's amounts per period
+(``CompanyPreview.lines``), the months the file covers (``BatchPreview.periods``) and whether the file is old
+(``BatchPreview.stale``: its newest month lies more than ``STALE_AFTER_MONTHS`` before today's month), so an
+archive sent by mistake is noticed before "Apply".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from clients import bulk
 from clients.models import Company
 from clients.payment_status import go_live_of
+from clients.vocabulary import statement_kind, tax_kind, zus_kind
 from offices.accounts.models import OfficeSettings
 from sync.batch import Batch, BatchResult, CompanyData
 from sync.importers.result import ImportResult, ReviewFlag, mask_identifier
 from sync.ingest import apply_batch
 
 PER_COMPANY_LIMIT = 50
+#: A file whose newest month is more than this many months before today's is flagged as old.
+STALE_AFTER_MONTHS = 12
 
 
 class _Rollback(Exception):  # noqa: N818 - control flow, never escapes this module
@@ -35,12 +46,27 @@ class _Rollback(Exception):  # noqa: N818 - control flow, never escapes this mod
         self.result = result
 
 
+@dataclass(frozen=True)
+class AmountLine:
+    """One amount the file carries for a company: a figure kind (``tax:VAT-7``, ``zus:total`` …) in a month."""
+
+    period: str  # "YYYY-MM"
+    kind: str
+    amount: Decimal
+    payer: str = ""  # the ZUS payer's PESEL or NIP when it is not the company
+
+
 @dataclass
 class CompanyPreview:
     nip: str
     name: str  # the office's name for it, else the file's
     known: bool
     result: BatchResult | None = None  # None when the batch was too large to preview per company
+    lines: list[AmountLine] = field(default_factory=list)  # what the file says, in period order
+
+    @property
+    def periods(self) -> list[str]:
+        return sorted({line.period for line in self.lines})
 
     @property
     def figures(self) -> dict[str, int]:
@@ -56,6 +82,16 @@ class BatchPreview:
     companies: list[CompanyPreview] = field(default_factory=list)
     totals: BatchResult = field(default_factory=BatchResult)
     flags: list[ReviewFlag] = field(default_factory=list)  # office-side ones (go_live_flags), besides the file's
+    periods: list[str] = field(default_factory=list)  # every month the file names, "YYYY-MM", sorted
+    stale_months: int = 0  # how many months the file's newest month lies before today's month (0: current or future)
+
+    @property
+    def stale(self) -> bool:
+        return self.stale_months > STALE_AFTER_MONTHS
+
+    @property
+    def period_range(self) -> tuple[str, str] | None:
+        return (self.periods[0], self.periods[-1]) if self.periods else None
 
     @property
     def unknown(self) -> list[CompanyPreview]:
@@ -91,15 +127,49 @@ def _add(total: BatchResult, part: BatchResult) -> None:
     total.errors.extend(part.errors)
 
 
-def preview_batch(batch: Batch) -> BatchPreview:
-    """Per company: what ``apply_batch`` would create, update, leave unchanged, skip or refuse."""
+def amount_lines(company: CompanyData) -> list[AmountLine]:
+    """The amounts the file carries for one company, by month, then taxes, ZUS (per payer), statements."""
+    lines = [AmountLine(entry.period, tax_kind(entry.type), entry.amount) for entry in company.taxes]
+    for entry in company.zus:
+        payer = entry.payer_pesel or entry.payer_nip or ""
+        lines.extend(AmountLine(entry.period, zus_kind(part), amount, payer) for part, amount in entry.parts().items())
+    for entry in company.statements:
+        lines.extend(AmountLine(entry.period, statement_kind(name), amount) for name, amount in entry.parts().items())
+    order = {"tax": 0, "zus": 1, "statement": 2}
+    return sorted(lines, key=lambda line: (line.period, order.get(line.kind.split(":")[0], 3)))
+
+
+def batch_periods(batch: Batch) -> list[str]:
+    """Every month the batch names (its declared range and each entry's period), sorted."""
+    periods = {period for period in (batch.period_from, batch.period_to) if period}
+    for company in batch.companies:
+        for entries in (company.taxes, company.zus, company.statements, company.settlements):
+            periods.update(entry.period for entry in entries)
+    for payer in batch.payers:
+        periods.update(entry.period for entry in payer.zus)
+    return sorted(periods)
+
+
+def months_before(period: str, today: date) -> int:
+    """How many months ``period`` ("YYYY-MM") lies before today's month (negative: after it)."""
+    year, month = (int(part) for part in period.split("-")[:2])
+    return (today.year - year) * 12 + today.month - month
+
+
+def preview_batch(batch: Batch, *, today: date | None = None) -> BatchPreview:
+    """Per company: what ``apply_batch`` would create, update, leave unchanged, skip or refuse; plus the amounts
+    and months the file carries and how old it is (``today`` defaults to the local date)."""
+    today = today or timezone.localdate()
     nips = [company.nip for company in batch.companies]
     known = dict(Company.objects.filter(nip__in=nips).values_list("nip", "name"))
     unknown = [nip for nip in nips if nip not in known]
-    preview = BatchPreview()
+    preview = BatchPreview(periods=batch_periods(batch))
+    if preview.periods:
+        preview.stale_months = max(0, months_before(preview.periods[-1], today))
     per_company = len(batch.companies) <= PER_COMPANY_LIMIT
     for company in batch.companies:
-        row = CompanyPreview(nip=company.nip, name=known.get(company.nip) or company.name, known=company.nip in known)
+        row = CompanyPreview(nip=company.nip, name=known.get(company.nip) or company.name, known=company.nip in known,
+                             lines=amount_lines(company))
         if per_company:
             row.result = dry_run(_only(batch, company), create_nips=[] if row.known else [company.nip])
             _add(preview.totals, row.result)

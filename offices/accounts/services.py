@@ -263,6 +263,9 @@ def update_office_settings(office, values: dict, *, by: User, logo=None, clear_l
     if "office_name" in changes:
         Office.objects.filter(pk=office.pk).update(name=office_name)
         office.name = office_name
+    if "logo" in changes:
+        office.logo_file = row.logo.name if row.logo else ""
+        Office.objects.filter(pk=office.pk).update(logo_file=office.logo_file)
     if "logo" in changes and old_logo_name:
         storage = row.logo.storage
         transaction.on_commit(partial(storage.delete, old_logo_name))

@@ -13,9 +13,9 @@ Fixtures for any page test:
 - ``browser`` (session): a headless Chromium; skips the test with the
   install hint when Chromium is missing.
 - ``new_page(viewport="laptop")``: a fresh context (own cookies) and page.
-- ``page_as(user, viewport="laptop", office=None)``: a page already logged in as
+- ``page_as(user, viewport="laptop", office=None, **context_options)``: a page already logged in as
   ``user`` (a session made on the server side and set as the host-only cookie),
-  for tests about what comes after the login form.
+  for tests about what comes after the login form (context options as for ``new_page``).
 - ``screenshot(page, name)``: saves ``var/e2e/<name>.png`` on every run and also
   ``docs/screenshots/<name>.png`` when ``UPDATE_SCREENSHOTS=1``.
 """
@@ -178,12 +178,12 @@ def page_as(new_page, live_portal):
     """
     sessions = []
 
-    def make(user, viewport: str | dict = "laptop", office: Office | None = None):
+    def make(user, viewport: str | dict = "laptop", office: Office | None = None, **context_options):
         office = office or _office_of(user)
         client = OfficeClient(office).login_as(user)
         session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
         sessions.append((office, session_key))
-        page = new_page(viewport)
+        page = new_page(viewport, **context_options)
         page.context.add_cookies([{
             "name": settings.SESSION_COOKIE_NAME, "value": session_key,
             "url": live_portal.url(office, "/"), "httpOnly": True, "sameSite": "Lax",

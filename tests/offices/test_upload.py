@@ -55,7 +55,7 @@ def cell(response, nip: str, column: str) -> str:
     content = response.content.decode()
     row = re.search(rf'<tr data-nip="{nip}"[^>]*>(.*?)</tr>', content, re.S)
     assert row, f"no preview row for {nip}"
-    value = re.search(rf'<td class="{column}">([^<]*)</td>', row.group(1))
+    value = re.search(rf'<td class="{column}"[^>]*>([^<]*)</td>', row.group(1))
     return value.group(1) if value else ""
 
 

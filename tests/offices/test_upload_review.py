@@ -54,7 +54,7 @@ def test_a_v7k_whose_quarter_contradicts_its_month_is_shown_for_review(office_cl
     assert 'data-flag="quarter_mismatch"' in review.group(1) and "870.00" in review.group(1)
     # Only the register statement (sales and purchase VAT) is previewed: the VAT-7K amount is held back.
     row = re.search(rf'<tr data-nip="{NIP}"[^>]*>(.*?)</tr>', page, re.S).group(1)
-    assert re.search(r'<td class="created">([^<]*)</td>', row).group(1) == "2"
+    assert re.search(r'<td class="created"[^>]*>([^<]*)</td>', row).group(1) == "2"
 
 
 def test_a_dra_contradicting_its_rca_health_lines_is_shown_for_review(office_client, cast, media):
