@@ -1,5 +1,5 @@
-"""A bookkeeper marks items settled (the office's word, ``SettlementSource.BOOKKEEPER``): one month, or
-everything up to a month, of one company or a selection. Each item is settled for its approved amount;
+"""A bookkeeper marks items settled (the office's word, ``SettlementSource.BOOKKEEPER``): one item, one month,
+or everything up to a month, of one company or a selection. Each item is settled for its approved amount;
 items the office has already settled are left alone; every change is audited by
 ``clients.settlements``."""
 
@@ -12,8 +12,9 @@ from django.utils import timezone
 from clients.models import Company, CompanyChange, PaymentMark, Revision, RevisionState
 from clients.models_payments import ZUS_ITEM, SettlementSource
 from clients.settlements import SettlementCounts, SettlementEntry, record_settlements_of, settlements_of
-from clients.unpaid import build_items
+from clients.unpaid import PaymentItem, build_items, payment_items
 from clients.vocabulary import STATEMENT_PREFIX
+from offices.accounts.models import OfficeSettings
 
 
 def set_company_go_live(company: Company, month: date | None, *, by) -> bool:
@@ -42,11 +43,30 @@ def settle_approved(companies: list[Company], *, by, period: date | None = None,
         by_company.setdefault(revision.figure.company_id, []).append(revision)
     existing = settlements_of(ids)
     marks = {mark.figure_id: mark for mark in PaymentMark.objects.filter(figure__company_id__in=ids)}
+    office_go_live = OfficeSettings.load().go_live_month
     pairs = []
     for company in companies:
         items = build_items(company, by_company.get(company.pk, []), marks, timezone.localdate(),
-                            payer_accounts={}, settlements=existing)
-        pairs.append((company, [SettlementEntry(item.period, ZUS_ITEM if item.group == "zus" else item.tax_type,
-                                                item.amount, payer_key=item.payer_key)
-                                for item in items if item.payable and not item.settled]))
+                            settlements=existing, office_go_live=office_go_live, paying=False)
+        pairs.append((company, [_entry(item) for item in items if item.payable and not item.settled]))
     return record_settlements_of(pairs, source=SettlementSource.BOOKKEEPER, by=by)
+
+
+def _entry(item: PaymentItem) -> SettlementEntry:
+    return SettlementEntry(item.period, ZUS_ITEM if item.group == "zus" else item.tax_type, item.amount,
+                           payer_key=item.payer_key)
+
+
+def open_items(company: Company, today: date | None = None) -> list[PaymentItem]:
+    """The company's approved items the office has not settled yet (what "settle this item" offers), oldest first."""
+    items = payment_items(company, today or timezone.localdate(), light=True)
+    return [item for item in items if item.payable and not item.settled]
+
+
+def settle_item(company: Company, figure_id: int, *, by) -> SettlementCounts:
+    """Settle the one item whose anchor figure is ``figure_id`` (a tax, or a payer's ZUS month) for its approved
+    amount; nothing when it is not an approved payable item of this company or is settled already."""
+    item = next((item for item in open_items(company) if item.figure_id == figure_id), None)
+    if item is None:
+        return SettlementCounts()
+    return record_settlements_of([(company, [_entry(item)])], source=SettlementSource.BOOKKEEPER, by=by)

@@ -1,5 +1,5 @@
 """The company page's payment forms: the office enters a company's ZUS account (NRS) and marks its approved
-items settled (one month, or everything up to a month)."""
+items settled (one item, one month, or everything up to a month)."""
 
 from django import forms
 from django.contrib import messages
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from clients.office_settling import set_company_go_live, settle_approved
+from clients.office_settling import set_company_go_live, settle_approved, settle_item
 from clients.zus_accounts import set_company_zus_account
 from offices.panel.companies import access_review_company
 from offices.panel.companies_forms import PeriodField
@@ -65,6 +65,24 @@ def company_settle(request, company_id: int):
         counts = settle_approved([company], by=request.user, period=month)
     messages.success(request, _("Marked as settled: %(count)d item(s).") % {"count": counts.recorded}
                      if counts.recorded else _("Nothing left to settle there."))
+    return redirect(page)
+
+
+@require_POST
+def company_settle_item(request, company_id: int):
+    """Mark one approved item (``figure``: its anchor figure) settled by the office (audited)."""
+    company = access_review_company(request.user, company_id)
+    page = reverse("panel:company", args=[company.pk]) + "#payments"
+    try:
+        figure_id = int(request.POST.get("figure", ""))
+    except ValueError:
+        messages.error(request, _("Choose an item to settle."))
+        return redirect(page)
+    counts = settle_item(company, figure_id, by=request.user)
+    if counts.recorded:
+        messages.success(request, _("The item was marked as settled."))
+    else:
+        messages.info(request, _("Nothing left to settle there."))
     return redirect(page)
 
 
