@@ -30,7 +30,6 @@ from clients.approval import approve_company, approve_company_period, approve_re
 from clients.conflicts import access_conflict, resolve_conflict
 from clients.models import BasicDataConflict, Company, Figure, Revision, format_period
 from clients.names import DATA_KIND_LABELS, program_name
-from clients.office_settling import open_items
 from clients.services import release_manual, set_manual_value
 from clients.settlements import unmatched_settlements
 from clients.sources import (
@@ -267,7 +266,6 @@ def _page_context(request, company: Company, **extra) -> dict:
         "zus_account_display": payments.format_account(company.zus_account) if company.zus_account else "",
         "unmatched_settlements": [(row, mask_pesel(row.payer_key) if len(row.payer_key) == 11 else row.payer_key)
                                   for row in unmatched_settlements(company=company)],
-        "open_items": open_items(company),  # "settle this item" (offices/panel/zus_accounts.py)
         **extra,
     })
     return context

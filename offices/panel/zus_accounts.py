@@ -4,13 +4,13 @@ items settled (one item, one month, or everything up to a month)."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from clients.office_settling import set_company_go_live, settle_approved, settle_item
+from clients.office_settling import open_items, set_company_go_live, settle_approved, settle_item
 from clients.zus_accounts import set_company_zus_account
 from offices.panel.companies import access_review_company
 from offices.panel.companies_forms import PeriodField
@@ -68,11 +68,15 @@ def company_settle(request, company_id: int):
     return redirect(page)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def company_settle_item(request, company_id: int):
-    """Mark one approved item (``figure``: its anchor figure) settled by the office (audited)."""
+    """The company's approved items not settled yet (GET), and marking one of them (POST ``figure``: its
+    anchor figure) settled by the office for its approved amount (audited)."""
     company = access_review_company(request.user, company_id)
-    page = reverse("panel:company", args=[company.pk]) + "#payments"
+    if request.method == "GET":
+        return render(request, "offices/panel/companies/settle_items.html",
+                      {"company": company, "items": open_items(company)})
+    page = reverse("panel:company_settle_item", args=[company.pk])
     try:
         figure_id = int(request.POST.get("figure", ""))
     except ValueError:
