@@ -319,8 +319,18 @@ class Recorded:
     amount: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class LightCompany:
+    """A company as the status reads it (``payment_items(light=True)`` of thousands of companies)."""
+
+    pk: int
+    income_tax_period: str
+    go_live_month: date | None
+
+
 def _light_revisions(company_ids, filters) -> list[LightRevision]:
-    rows = _approved_payable(company_ids, **filters).values_list(
+    # No ORDER BY: build_items orders each company's items itself.
+    rows = _approved_payable(company_ids, **filters).order_by().values_list(
         "figure_id", "figure__company_id", "figure__period", "figure__kind", "figure__payer_key", "amount",
         "due_date", "label")
     return [LightRevision(LightFigure(fid, cid, per, kind, payer), amount, due, label)
@@ -341,11 +351,12 @@ def payment_items(companies: Company | Iterable[Company], today: date, *, period
     payers other than the companies pay ZUS).
 
     ``light=True`` is for pages that read only the status of thousands of items (the office's month board):
-    rows instead of model instances (``LightFigure``, ``Recorded`` marks and settlements) and no paying
+    rows instead of model instances (``LightFigure``, ``Recorded`` marks and settlements; the companies may be
+    ``LightCompany``) and no paying
     details (``build_items(paying=False)``); the status is the same ``PaymentItem.status``. ``company_query``
     (a queryset of the same companies) replaces a long list of ids in the SQL.
     """
-    companies = [companies] if isinstance(companies, Company) else list(companies)
+    companies = [companies] if isinstance(companies, Company | LightCompany) else list(companies)
     if not companies:
         return []
     periods = list(periods) if periods is not None else None
