@@ -115,14 +115,14 @@ def to_xlsx(rows: Iterable[tuple]) -> bytes:
         due_cell.number_format = "yyyy-mm-dd"
         at_cell = WriteOnlyCell(sheet, value=local_time(at))
         at_cell.number_format = "yyyy-mm-dd hh:mm"
-        sheet.append([nip, _text_cell(sheet, name), per, _text_cell(sheet, kind), _text_cell(sheet, payer),
-                      amount_cell, due_cell, label, source, at_cell, _text_cell(sheet, by)])
+        sheet.append([nip, text_cell(sheet, name), per, text_cell(sheet, kind), text_cell(sheet, payer),
+                      amount_cell, due_cell, label, source, at_cell, text_cell(sheet, by)])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def _text_cell(sheet, text: str) -> WriteOnlyCell:
+def text_cell(sheet, text: str) -> WriteOnlyCell:
     # openpyxl stores a string starting with "=" as a formula; a text cell is never evaluated.
     cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = "s"

@@ -38,6 +38,10 @@ class PaymentStatus:
     by_office: bool = False  # ``paid`` is the office's word (a settlement)
 
     @property
+    def state_label(self) -> str:
+        return str(PaymentState(self.state).label)
+
+    @property
     def superseded(self) -> bool:
         """Paid, but for another amount than the approved one (a correction came after the payment)."""
         return self.paid is not None and self.paid != self.amount and self.amount > 0

@@ -51,8 +51,11 @@ def settlement_key(settlement: Settlement) -> ItemKey:
 
 
 def settlements_of(company_ids, **filters) -> dict[ItemKey, Settlement]:
-    """The settlements of these companies (``filters`` on Settlement fields, e.g. ``period=…``). One query."""
-    rows = Settlement.objects.filter(company_id__in=list(company_ids), **filters)
+    """The settlements of these companies (``filters`` on Settlement fields, e.g. ``period=…``; ``company_ids``
+    None: the companies are in ``filters``). One query."""
+    if company_ids is not None:
+        filters["company_id__in"] = list(company_ids)
+    rows = Settlement.objects.filter(**filters)
     return {settlement_key(row): row for row in rows}
 
 

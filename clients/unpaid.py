@@ -223,14 +223,16 @@ def _fill_paying(item: PaymentItem, identifier: dict | None, payer_accounts: dic
 def build_items(company: Company, revisions, marks: dict[int, PaymentMark], today: date,
                 identifier: dict | None = None, *, payer_accounts: dict[str, str] | None = None,
                 settlements: dict[ItemKey, Settlement] | None = None,
-                office_go_live: date | None | bool = False) -> list[PaymentItem]:
+                office_go_live: date | None | bool = False, paying: bool = True) -> list[PaymentItem]:
     """Payment items from approved tax and ZUS revisions (each carrying its ``figure``) of one company.
 
     ``payer_accounts`` (``zus_accounts.accounts_of_payers``), ``settlements`` (``settlements.settlements_of``)
     and ``office_go_live`` (``OfficeSettings.go_live_month``, None for none) let a caller of many companies
-    load them once; without them, one query each (only when there are items).
+    load them once; without them, one query each (only when there are items). ``paying=False`` leaves out
+    how to pay (account, title, QR): callers that only read the status (settling, the month board).
     """
-    identifier = _tax_identifier(company) if identifier is None else identifier
+    if paying and identifier is None:
+        identifier = _tax_identifier(company)
     items: list[PaymentItem] = []
     zus: dict[tuple[date, str], dict[str, Revision]] = defaultdict(dict)
     for revision in revisions:
@@ -253,7 +255,7 @@ def build_items(company: Company, revisions, marks: dict[int, PaymentMark], toda
             anchor, amount = present[0], sum((r.amount for r in present), ZERO)
         items.append(PaymentItem(company, anchor.figure, period, "zus", "", payer_key, amount, anchor.due_date,
                                  anchor.label, today, marks.get(anchor.figure.pk)))
-    if payer_accounts is None:
+    if payer_accounts is None and paying:
         payer_accounts = accounts_of_payers(payer_key for _period, payer_key in zus)
     if settlements is None:
         settlements = settlements_of([company.pk], period__in={item.period for item in items}) if items else {}
@@ -264,13 +266,16 @@ def build_items(company: Company, revisions, marks: dict[int, PaymentMark], toda
         item.history = go_live is not None and item.period < go_live
         item.settlement = settlements.get(
             (company.pk, item.period, ZUS_ITEM if item.group == "zus" else item.tax_type, item.payer_key))
-        _fill_paying(item, identifier, payer_accounts)
+        if paying:
+            _fill_paying(item, identifier, payer_accounts)
     items.sort(key=lambda i: (i.due_date or date.max, i.period, i.group != "zus", i.tax_type, i.payer_key))
     return items
 
 
 def _approved_payable(company_ids, **filters):
-    return (Revision.objects.filter(state=RevisionState.APPROVED, figure__company_id__in=company_ids, **filters)
+    if company_ids is not None:
+        filters["figure__company_id__in"] = company_ids
+    return (Revision.objects.filter(state=RevisionState.APPROVED, **filters)
             .exclude(figure__kind__startswith=STATEMENT_PREFIX).select_related("figure")
             .order_by("figure__period", "figure__kind", "figure__payer_key"))
 
@@ -288,33 +293,105 @@ def _period_filters(prefix: str, period, periods, since, before) -> dict:
     return filters
 
 
+@dataclass(frozen=True, slots=True)
+class LightFigure:
+    """A figure as the status reads it (``payment_items(light=True)``): no model instance per row."""
+
+    pk: int
+    company_id: int
+    period: date
+    kind: str
+    payer_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class LightRevision:
+    figure: LightFigure
+    amount: Decimal
+    due_date: date | None
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A client's mark or an office's settlement as the status reads it: its amount."""
+
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LightCompany:
+    """A company as the status reads it (``payment_items(light=True)`` of thousands of companies)."""
+
+    pk: int
+    income_tax_period: str
+    go_live_month: date | None
+
+
+def _light_revisions(company_ids, filters) -> list[LightRevision]:
+    # No ORDER BY: build_items orders each company's items itself.
+    rows = _approved_payable(company_ids, **filters).order_by().values_list(
+        "figure_id", "figure__company_id", "figure__period", "figure__kind", "figure__payer_key", "amount",
+        "due_date", "label")
+    return [LightRevision(LightFigure(fid, cid, per, kind, payer), amount, due, label)
+            for fid, cid, per, kind, payer, amount, due, label in rows]
+
+
+def _company_ids_filter(prefix: str, companies: list[Company], company_query) -> dict:
+    if company_query is not None:
+        return {f"{prefix}company__in": company_query}
+    return {f"{prefix}company_id__in": [company.pk for company in companies]}
+
+
 def payment_items(companies: Company | Iterable[Company], today: date, *, period: date | None = None,
                   periods: Iterable[date] | None = None, since: date | None = None,
-                  before: date | None = None) -> list[PaymentItem]:
+                  before: date | None = None, light: bool = False, company_query=None) -> list[PaymentItem]:
     """Every payment item of these companies (optionally of one month, some months, or a range of months
     ``since`` ≤ period < ``before``), paid or not, ordered by company, then due date. Four queries (five when
-    payers other than the companies pay ZUS)."""
-    companies = [companies] if isinstance(companies, Company) else list(companies)
+    payers other than the companies pay ZUS).
+
+    ``light=True`` is for pages that read only the status of thousands of items (the office's month board):
+    rows instead of model instances (``LightFigure``, ``Recorded`` marks and settlements; the companies may be
+    ``LightCompany``) and no paying
+    details (``build_items(paying=False)``); the status is the same ``PaymentItem.status``. ``company_query``
+    (a queryset of the same companies) replaces a long list of ids in the SQL.
+    """
+    companies = [companies] if isinstance(companies, Company | LightCompany) else list(companies)
     if not companies:
         return []
-    ids = [company.pk for company in companies]
     periods = list(periods) if periods is not None else None
-    revisions = list(_approved_payable(ids, **_period_filters("figure__", period, periods, since, before)))
+    in_companies = _company_ids_filter("figure__", companies, company_query)
+    months = _period_filters("figure__", period, periods, since, before)
+    if light:
+        revisions = _light_revisions(None, {**in_companies, **months})
+    else:
+        revisions = list(_approved_payable(None, **in_companies, **months))
     if not revisions:
         return []
-    marks = {mark.figure_id: mark for mark in PaymentMark.objects.filter(
-        figure__company_id__in=ids, **_period_filters("figure__", period, periods, since, before))}
+    mark_rows = PaymentMark.objects.filter(**in_companies, **months)
+    if light:
+        marks = {figure_id: Recorded(amount) for figure_id, amount in mark_rows.values_list("figure_id", "amount")}
+    else:
+        marks = {mark.figure_id: mark for mark in mark_rows}
     by_company: dict[int, list[Revision]] = defaultdict(list)
     for revision in revisions:
         by_company[revision.figure.company_id].append(revision)
-    settlements = settlements_of(ids, **_period_filters("", period, periods, since, before))
-    payer_accounts = accounts_of_payers(revision.figure.payer_key for revision in revisions)
+    settlement_filters = {**_company_ids_filter("", companies, company_query),
+                          **_period_filters("", period, periods, since, before)}
+    if light:
+        settlements = {(cid, per, what, payer): Recorded(amount) for cid, per, what, payer, amount in
+                       Settlement.objects.filter(**settlement_filters).values_list(
+                           "company_id", "period", "what", "payer_key", "amount")}
+        payer_accounts = {}
+    else:
+        settlements = settlements_of(None, **settlement_filters)
+        payer_accounts = accounts_of_payers(revision.figure.payer_key for revision in revisions)
     office_go_live = OfficeSettings.load().go_live_month
     items: list[PaymentItem] = []
     for company in companies:
         if company.pk in by_company:
             items += build_items(company, by_company[company.pk], marks, today, payer_accounts=payer_accounts,
-                                 settlements=settlements, office_go_live=office_go_live)
+                                 settlements=settlements, office_go_live=office_go_live, paying=not light)
     return items
 
 

@@ -3,7 +3,19 @@
 
 from django.urls import path
 
-from offices.panel import batches, companies, eventlog, export, health, messages, rules, upload, views, zus_accounts
+from offices.panel import (
+    batches,
+    board,
+    companies,
+    eventlog,
+    export,
+    health,
+    messages,
+    rules,
+    upload,
+    views,
+    zus_accounts,
+)
 from offices.panel.access import admin_required, staff_required
 
 app_name = "panel"
@@ -43,9 +55,14 @@ urlpatterns = [
     staff("companies/<int:company_id>/basic/", companies.company_basic, "company_basic"),
     staff("companies/<int:company_id>/zus-account/", zus_accounts.company_zus_account, "company_zus_account"),
     staff("companies/<int:company_id>/settle/", zus_accounts.company_settle, "company_settle"),
+    staff("companies/<int:company_id>/settle-item/", zus_accounts.company_settle_item, "company_settle_item"),
     staff("companies/<int:company_id>/go-live/", zus_accounts.company_go_live, "company_go_live"),
     staff("companies/<int:company_id>/conflicts/<int:conflict_id>/", companies.company_conflict,
           "company_conflict"),
+    # --- The office's month board (offices/panel/board.py) ---
+    staff("board/", board.board, "board"),
+    staff("board/action/", board.board_action, "board_action"),
+    staff("board/export/", board.board_export, "board_export"),
     # --- Messaging: delivery log, undo, nudge, invitations, bulk summaries (offices/panel/messages.py) ---
     staff("companies/<int:company_id>/messages/", messages.company_messages, "company_messages"),
     staff("companies/<int:company_id>/messages/cancel/", messages.company_messages_cancel,

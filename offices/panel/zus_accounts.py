@@ -1,16 +1,16 @@
 """The company page's payment forms: the office enters a company's ZUS account (NRS) and marks its approved
-items settled (one month, or everything up to a month)."""
+items settled (one item, one month, or everything up to a month)."""
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from clients.office_settling import set_company_go_live, settle_approved
+from clients.office_settling import open_items, set_company_go_live, settle_approved, settle_item
 from clients.zus_accounts import set_company_zus_account
 from offices.panel.companies import access_review_company
 from offices.panel.companies_forms import PeriodField
@@ -65,6 +65,28 @@ def company_settle(request, company_id: int):
         counts = settle_approved([company], by=request.user, period=month)
     messages.success(request, _("Marked as settled: %(count)d item(s).") % {"count": counts.recorded}
                      if counts.recorded else _("Nothing left to settle there."))
+    return redirect(page)
+
+
+@require_http_methods(["GET", "POST"])
+def company_settle_item(request, company_id: int):
+    """The company's approved items not settled yet (GET), and marking one of them (POST ``figure``: its
+    anchor figure) settled by the office for its approved amount (audited)."""
+    company = access_review_company(request.user, company_id)
+    if request.method == "GET":
+        return render(request, "offices/panel/companies/settle_items.html",
+                      {"company": company, "items": open_items(company)})
+    page = reverse("panel:company_settle_item", args=[company.pk])
+    try:
+        figure_id = int(request.POST.get("figure", ""))
+    except ValueError:
+        messages.error(request, _("Choose an item to settle."))
+        return redirect(page)
+    counts = settle_item(company, figure_id, by=request.user)
+    if counts.recorded:
+        messages.success(request, _("The item was marked as settled."))
+    else:
+        messages.info(request, _("Nothing left to settle there."))
     return redirect(page)
 
 
