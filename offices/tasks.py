@@ -55,6 +55,8 @@ def silent_agent_alerts_all_offices() -> int:
 def refill_spare_schemas() -> int:
     made, _dropped = refill_spares(template_schema())
     return made
+
+
 @shared_task(name="offices.retention")
 def retention() -> int:
     result = erase_departed_companies()

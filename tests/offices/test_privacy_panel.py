@@ -188,7 +188,8 @@ def test_the_daily_retention_task_runs_in_every_office(cast, monkeypatch):
     # In the office: with a retention period, a company switched off long ago loses its people.
     with in_office(cast.office_a):
         OfficeSettings.objects.filter(singleton=1).update(retention_months=1)
-        set_enabled(cast.company_y, False, by=cast.alice)
+        # A fresh instance: set_enabled updates the object it is given, and the cast's outlives this test.
+        set_enabled(Company.objects.get(pk=cast.company_y.pk), False, by=cast.alice)
         CompanyChange.objects.filter(company=cast.company_y).update(at=timezone.now() - timedelta(days=90))
         assert tasks.retention() == 1
         assert not Person.objects.filter(pesel=PESEL_CAROL).exists()
@@ -199,4 +200,5 @@ def test_a_companys_figures_export_is_in_the_access_log(office_client, cast):
     alice = office_client(cast.office_a, cast.alice)
     response = alice.get(f"/panel/export/download/?company={cast.company_x.pk}&format=csv")
     assert response.status_code == 200
+    assert NIP_X in b"".join(response.streaming_content).decode("utf-8")  # read to the end: the stream is closed
     assert _accesses(cast, DataAccess.What.FIGURES) == [("alice@alpha.test", cast.company_x.pk, None)]
