@@ -409,5 +409,64 @@ class CompanyChange(models.Model):
         return f"{self.action} {self.company_id} at {self.at:%Y-%m-%d %H:%M}"
 
 
+# === Privacy, RODO (clients/privacy.py, docs/privacy.md) ===========================================================
+
+
+class DataAccess(models.Model):
+    """Who opened a client's data in the panel: one INSERT per company page, person page or export."""
+
+    class What(models.TextChoices):
+        COMPANY = "company", _("opened the company page")
+        PERSON = "person", _("opened the person's data")
+        EXPORT = "export", _("exported the person's data")
+        FIGURES = "figures", _("exported the company's figures")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", verbose_name=_("who"))
+    # Kept when the login is later removed.
+    user_email = models.EmailField(_("who (e-mail)"), blank=True)
+    what = models.CharField(_("what"), max_length=10, choices=What.choices)
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("access to client data")
+        verbose_name_plural = _("accesses to client data")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["company", "-at"], name="data_access_company_at")]
+
+    def __str__(self):
+        return f"{self.user_email} {self.what} {self.company_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Erasure(models.Model):
+    """One erasure of personal data: a person's (on request) or a departed company's (retention), and why."""
+
+    class Cause(models.TextChoices):
+        REQUEST = "request", _("request of the person")
+        RETENTION = "retention", _("retention period ended")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+", verbose_name=_("who"))
+    by_email = models.EmailField(_("who (e-mail)"), blank=True)
+    cause = models.CharField(_("cause"), max_length=10, choices=Cause.choices)
+    reason = models.TextField(_("reason"))
+    # At most one erasure per person: a repeated request finds it and changes nothing.
+    person = models.OneToOneField(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="erasure")
+    # The companies the person belonged to (their memberships are removed), or the departed company itself.
+    company_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    company_deleted = models.BooleanField(_("company removed"), default=False)
+
+    class Meta:
+        verbose_name = _("erasure of personal data")
+        verbose_name_plural = _("erasures of personal data")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"erasure {self.cause} {self.person_id or self.company_ids} at {self.at:%Y-%m-%d %H:%M}"
+
+
 # Registered here; defined apart to keep this module small (see its docstring).
 from clients.models_payments import Settlement, SettlementSource  # noqa: E402, F401

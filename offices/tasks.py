@@ -9,6 +9,7 @@ Registered in ``portal/settings.py`` ``CELERY_BEAT_SCHEDULE`` (entries ``offices
   administrators at most once a day per agent, in the days before the 15th, 20th and 25th);
 - ``offices.refill_spare_schemas`` every minute → ``offices.spare_schemas.refill_spares`` (keeps
   ``OFFICE_SPARE_SCHEMAS`` copies of the template ready for sign-ups).
+- ``offices.retention_all_offices`` daily → ``clients.retention.erase_departed_companies`` (RODO retention).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 
 from celery import shared_task
 
+from clients.retention import erase_departed_companies
 from clients.rules import run_scheduled_approvals
 from offices.provisioning import template_schema
 from offices.spare_schemas import refill_spares
@@ -53,3 +55,17 @@ def silent_agent_alerts_all_offices() -> int:
 def refill_spare_schemas() -> int:
     made, _dropped = refill_spares(template_schema())
     return made
+
+
+@shared_task(name="offices.retention")
+def retention() -> int:
+    result = erase_departed_companies()
+    if result.companies:
+        logger.info("retention: %d companies, %d people erased, %d companies removed",
+                    result.companies, result.people, result.deleted)
+    return result.companies
+
+
+@shared_task(name="offices.retention_all_offices")
+def retention_all_offices() -> int:
+    return for_each_office(retention)

@@ -308,6 +308,9 @@ CELERY_BEAT_SCHEDULE["offices-scheduled-approvals"] = {
 CELERY_BEAT_SCHEDULE["offices-silent-agent-alerts"] = {
     "task": "offices.silent_agent_alerts_all_offices", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["offices-refill-spare-schemas"] = {"task": "offices.refill_spare_schemas", "schedule": 60.0}
+# RODO retention (clients/retention.py, docs/privacy.md): daily per office.
+CELERY_BEAT_SCHEDULE["offices-retention"] = {
+    "task": "offices.retention_all_offices", "schedule": 86400.0}
 # --- end of office panel ------------------------------------------------------
 
 # --- Agent API ----------------------------------------------------------------

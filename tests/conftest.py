@@ -177,8 +177,28 @@ class OfficeClient(Client):
 
     def __init__(self, office: Office | None, **defaults):
         self.office = office
+        self.streams = []
         host = office_host(office.slug) if office is not None else settings.BASE_DOMAIN
         super().__init__(HTTP_HOST=host, **defaults)
+
+    def request(self, **request):
+        response = super().request(**request)
+        if response.streaming:
+            self.streams.append(response)
+        return response
+
+    def close_streams(self) -> None:
+        """Close the streamed responses, as a WSGI server does after sending one.
+
+        Django's test client closes a streamed response only once its content has been read. A download
+        left unread (a test checking only its status) would keep its generator open — the CSV export's holds
+        a server-side cursor — until the garbage collector finalised it in some later test: a CLOSE of a
+        cursor that test's rollback had dropped aborted that test's transaction, and a collection in the
+        middle of a query deadlocked on psycopg's connection lock (the suite hung, idle in transaction).
+        Called when the test ends, inside its own transaction.
+        """
+        while self.streams:
+            self.streams.pop().close()
 
     def login_as(self, user: User) -> "OfficeClient":
         with schema_context(self.office.schema_name):
@@ -188,17 +208,25 @@ class OfficeClient(Client):
 
 @pytest.fixture
 def office_client(db):
-    """``office_client(office, user=None)`` → a client on that office's host, optionally logged in."""
+    """``office_client(office, user=None)`` → a client on that office's host, optionally logged in.
+
+    Its streamed responses are closed when the test ends (``OfficeClient.close_streams``)."""
+    clients = []
 
     def make(office: Office | None, user: User | None = None) -> OfficeClient:
         client = OfficeClient(office)
+        clients.append(client)
         if user is not None:
             client.login_as(user)
         return client
 
-    return make
+    yield make
+    for client in clients:
+        client.close_streams()
 
 
 @pytest.fixture
 def public_client(db) -> OfficeClient:
-    return OfficeClient(None)
+    client = OfficeClient(None)
+    yield client
+    client.close_streams()

@@ -195,6 +195,13 @@ class OfficeSettings(models.Model):
         _("require two-factor authentication for owners and administrators"), default=False,
         help_text=_("Owners and administrators must set up an authenticator app before they use the panel."),
     )
+    # --- Privacy (clients/privacy.py, docs/privacy.md) ---
+    retention_months = models.PositiveSmallIntegerField(
+        _("erase departed companies' personal data after (months)"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1200)],
+        help_text=_("Months after a company left the office (synchronisation switched off); empty: never "
+                    "automatically. The figures are kept as long as the tax law requires."),
+    )
 
     class Meta:
         verbose_name = _("office settings")
@@ -235,6 +242,9 @@ class AuditAction(models.TextChoices):
     USER_REACTIVATED = "user_reactivated", _("reactivated a login")
     AGENT_REGISTERED = "agent_registered", _("registered an agent")
     AGENT_REVOKED = "agent_revoked", _("revoked an agent")
+    PERSONAL_DATA_EXPORTED = "personal_data_exported", _("exported a person's personal data")
+    PERSONAL_DATA_ERASED = "personal_data_erased", _("erased a person's personal data")
+    RETENTION_ERASED = "retention_erased", _("erased a departed company's personal data")
 
 
 class AuditEntry(models.Model):

@@ -31,6 +31,7 @@ from clients.conflicts import access_conflict, resolve_conflict
 from clients.messaging.services import queue_summary
 from clients.models import BasicDataConflict, Company, Figure, Revision, format_period
 from clients.names import DATA_KIND_LABELS, program_name
+from clients.privacy import record_company_view
 from clients.services import release_manual, set_manual_value
 from clients.settlements import unmatched_settlements
 from clients.sources import (
@@ -283,6 +284,7 @@ def company(request, company_id: int):
     if is_htmx(request) and request.headers.get("HX-Target") == "review":
         context = _review_context(request, company, request.GET.get("period"), request.GET.get("tab"))
         return render(request, "offices/panel/companies/_review.html", context)
+    record_company_view(request.user, company)  # the RODO access log: one INSERT
     return render(request, "offices/panel/companies/company.html", _page_context(request, company))
 
 

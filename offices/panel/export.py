@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from clients import export
 from clients.models import format_period
+from clients.privacy import record_figures_export
 from offices.panel.companies import access_review_company, reviewable_companies
 from offices.panel.companies_forms import PeriodField
 
@@ -51,6 +52,8 @@ def export_download(request):
             _("Nothing to export: no approved values for this selection."), code="empty"))
         return render(request, "offices/panel/export/export.html", {"form": form, "company": company})
     rows = itertools.chain([first], rows)
+    if company is not None:
+        record_figures_export(request.user, company)  # the RODO access log
     name = "biurko-" + "-".join(part for part in (company.nip if company else "",
                                                    format_period(period) if period else "") if part)
     if form.cleaned_data["format"] == "csv":

@@ -11,6 +11,7 @@ from offices.panel import (
     export,
     health,
     messages,
+    privacy,
     rules,
     upload,
     views,
@@ -85,4 +86,12 @@ urlpatterns = [
     # --- Exchange files (offices/panel/upload.py) ---
     staff("upload/", upload.upload, "upload"),
     staff("upload/<str:key>/apply/", upload.upload_apply, "upload_apply"),
+    # --- RODO: a person's data, export and erasure; the office's privacy page (offices/panel/privacy.py) ---
+    staff("companies/<int:company_id>/people/<int:person_id>/privacy/", privacy.person_page, "person_privacy"),
+    staff("companies/<int:company_id>/people/<int:person_id>/privacy/export.json", privacy.person_export_json,
+          "person_export_json"),
+    staff("companies/<int:company_id>/people/<int:person_id>/privacy/export.pdf", privacy.person_export_pdf,
+          "person_export_pdf"),
+    admin("companies/<int:company_id>/people/<int:person_id>/privacy/erase/", privacy.person_erase, "person_erase"),
+    admin("privacy/", privacy.privacy_page, "privacy"),
 ]
