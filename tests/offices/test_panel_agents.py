@@ -121,7 +121,7 @@ def test_registering_and_revoking_are_audited_and_shown(office_client, cast):
         (AuditAction.AGENT_REVOKED, "alice@alpha.test", "Enova"),
     ]
     page = client.get("/panel/agents/").content.decode()
-    assert page.count('<td>alice@alpha.test</td>') == 2
+    assert len(re.findall(r'<td[^>]*>alice@alpha.test</td>', page)) == 2
 
 
 def test_the_agents_page_lists_every_program_with_its_capabilities(office_client, cast):

@@ -26,6 +26,7 @@ from offices.accounts import services as account_services
 from offices.accounts.encryption import decrypt
 from offices.accounts.mail import office_connection, smtp_error_text
 from offices.accounts.models import OfficeSettings
+from offices.models import Office
 from sync.ingest import apply_batch
 from tests.clients import batches as b
 from tests.clients.messaging.peers import SmtpSink
@@ -53,6 +54,8 @@ def own_server(peers, office_smtp, office_a_committed, committed_cast):
     with schema_context(office_a_committed.schema_name):
         row = OfficeSettings.load()
         saved = {name: getattr(row, name) for name in SMTP_FIELDS}
+    # The settings service copies the logo's name onto the office row (the header reads it from there).
+    saved_logo_file = Office.objects.get(pk=office_a_committed.pk).logo_file
 
     def configure(password=SMTP_PASSWORD, **extra):
         with schema_context(office_a_committed.schema_name):
@@ -66,6 +69,8 @@ def own_server(peers, office_smtp, office_a_committed, committed_cast):
     yield configure
     with schema_context(office_a_committed.schema_name):
         OfficeSettings.objects.filter(singleton=1).update(**saved)
+    Office.objects.filter(pk=office_a_committed.pk).update(logo_file=saved_logo_file)
+    office_a_committed.logo_file = saved_logo_file
     connection.set_schema_to_public()
 
 
