@@ -23,8 +23,6 @@ INCOME_TAX_SETUPS = ("scale", "linear", "lump_sum", "cit")
 ZUS_PAYER_KINDS = ("budget_unit", "legal_person", "other")
 INCOME_TAX_PERIODS = ("monthly", "quarterly")  # v1.1
 SETTLEMENT_WHATS = (*TAX_TYPES, "ZUS")  # v1.1 settlements[].what
-#: The exchange files ``POST files`` (and the panel's upload) accepts: ``sync.importers``.
-FILE_KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
 # A response lists at most this many errors and counts the rest in ``errors_omitted``: a body of a
 # million empty companies must not answer with a million errors.
 MAX_ERRORS_LISTED = 100

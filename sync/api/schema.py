@@ -14,11 +14,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 
-from clients.vocabulary import PROGRAM_CODES, TAX_TYPES
+from clients.vocabulary import FILE_KINDS, PROGRAM_CODES, TAX_TYPES
 from sync.api.problems import PROBLEM_CONTENT_TYPE, PROBLEMS
 from sync.batch import (
     FIGURE_LABELS,
-    FILE_KINDS,
     INCOME_TAX_PERIODS,
     INCOME_TAX_SETUPS,
     PERSON_ROLES,

@@ -1,0 +1,180 @@
+"""Bank statements settle exactly the items they pay: account + title + amount, never a guess; twice = no change;
+a client cannot import another company's statement; the client then sees the item as settled.
+
+Every statement is built here (MT940 and CAMT.053, sync.importers.statement_writer) — no file from outside.
+"""
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+from django_tenants.utils import schema_context
+from stdnum import iban
+
+from clients.bank_matching import StatementData, StatementLine, parse_tax_title, zus_periods
+from clients.bank_statements import StatementRefusedError, import_statement, recheck_unmatched, unmatched_lines
+from clients.dashboard import dashboard_for
+from clients.models import BankStatementLine, CompanyChange, LineStatus, Settlement, StatementSource
+from clients.payments import tax_microaccount, tax_transfer_title, zus_transfer_title
+from clients.zus_accounts import set_company_zus_account
+from sync.importers import parse_statement
+from sync.importers.statement_writer import render_camt053, render_mt940
+from tests.conftest import NIP_X, NIP_Y
+
+D = Decimal
+OWN_BBAN = "109010140000071219812874"
+OWN_ACCOUNT = iban.calc_check_digits("PL00" + OWN_BBAN) + OWN_BBAN
+OTHER_BBAN = "109010140000071219812875"
+OTHER_ACCOUNT = iban.calc_check_digits("PL00" + OTHER_BBAN) + OTHER_BBAN
+SUPPLIER = iban.calc_check_digits("PL00" + "102055581111123456789012") + "102055581111123456789012"
+
+
+def nrs_of(nip: str) -> str:
+    bban = "60000002026" + "000" + nip
+    return iban.calc_check_digits("PL00" + bban) + bban
+
+
+def debit(position, amount, account, title, *, day=date(2026, 2, 20), reference=""):
+    return StatementLine(position, day, D(amount), True, counterparty_account=account, title=title,
+                         counterparty_name="Urząd Skarbowy", reference=reference or f"REF{position}")
+
+
+def statement(lines, *, account=OWN_ACCOUNT, kind="mt940", reference="ST202602"):
+    return StatementData(kind=kind, account=account, reference=reference, currency="PLN", lines=tuple(lines),
+                         date_from=date(2026, 2, 1), date_to=date(2026, 2, 28))
+
+
+def y_lines():
+    """Company Y (cast): VAT-7 700.00 and CIT 90.00 of 2026-01, approved."""
+    micro = tax_microaccount(nip=NIP_Y)
+    return [
+        debit(1, "700.00", micro, tax_transfer_title("VAT-7", "2026-01", nip=NIP_Y)),
+        debit(2, "90.00", micro, tax_transfer_title("CIT", "2026-01", nip=NIP_Y)),
+        debit(3, "1234.56", SUPPLIER, "Faktura 12/2026"),  # not a tax payment: counted, not stored
+        StatementLine(4, date(2026, 2, 21), D("5000.00"), False, counterparty_account=SUPPLIER, title="Wpłata"),
+    ]
+
+
+def reparse(data: StatementData) -> StatementData:
+    """Through the real file: written as MT940 or CAMT.053 and parsed back by the importer."""
+    content = render_mt940(data) if data.kind == "mt940" else render_camt053(data)
+    parsed = parse_statement(content, kind=data.kind)
+    assert len(parsed.statements) == 1
+    return parsed.statements[0]
+
+
+@pytest.mark.parametrize("kind", ["mt940", "camt053"])
+def test_a_statement_settles_exactly_the_matching_items_and_twice_changes_nothing(cast, kind):
+    with schema_context(cast.office_a.schema_name):
+        data = reparse(statement(y_lines(), kind=kind))
+        assert [line.counterparty_account for line in data.lines[:2]] == [tax_microaccount(nip=NIP_Y)] * 2
+        outcome = import_statement(data, source=StatementSource.PANEL, by=cast.alice)
+        assert (len(outcome.matched), len(outcome.unmatched), outcome.other) == (2, 0, 2)
+        assert outcome.settlements.recorded == 2
+        settled = {(s.what, s.amount, s.source, s.paid_on) for s in Settlement.objects.filter(company=cast.company_y)}
+        assert settled == {("VAT-7", D("700.00"), "bank", date(2026, 2, 20)),
+                           ("CIT", D("90.00"), "bank", date(2026, 2, 20))}
+        assert BankStatementLine.objects.count() == 2  # the supplier's and the credit line are not kept
+        audit = CompanyChange.objects.filter(company=cast.company_y, action=CompanyChange.Action.SETTLED)
+        assert audit.count() == 1 and audit.get().details["source"] == "bank"
+        assert not Settlement.objects.filter(company=cast.company_x).exists()
+
+        again = import_statement(data, source=StatementSource.PANEL, by=cast.alice)
+        assert (len(again.matched), len(again.already), again.settlements.recorded) == (0, 2, 0)
+        assert BankStatementLine.objects.count() == 2 and audit.count() == 1
+        board = dashboard_for(cast.carol, today=date(2026, 3, 10))[0]
+    assert all(item.settled and not item.to_pay for item in board.items)
+    assert board.total_to_pay == 0 and board.overdue_total == 0
+
+
+def test_the_same_payments_in_another_file_of_the_account_change_nothing(cast):
+    with schema_context(cast.office_a.schema_name):
+        import_statement(reparse(statement(y_lines())), source=StatementSource.PANEL)
+        monthly = reparse(statement(y_lines(), kind="camt053", reference="MONTHLY-02"))
+        outcome = import_statement(monthly, source=StatementSource.PANEL)
+        assert (len(outcome.matched), len(outcome.already)) == (0, 2)
+
+
+def test_never_a_guess_every_unmatched_line_has_its_reason(cast):
+    micro_y = tax_microaccount(nip=NIP_Y)
+    lines = [
+        debit(1, "700.01", micro_y, tax_transfer_title("VAT-7", "2026-01", nip=NIP_Y)),  # wrong amount
+        debit(2, "90.00", micro_y, "podatek za styczeń"),  # no /OKR/ /SFP/
+        debit(3, "90.00", micro_y, tax_transfer_title("CIT", "2026-03", nip=NIP_Y)),  # no such item
+        debit(4, "90.00", micro_y, "/TI/N1234563218/OKR/26M01/SFP/CIT-8"),  # someone else's identifier
+        debit(5, "50.00", tax_microaccount(nip="7831916366"), tax_transfer_title("VAT-7", "2026-01",
+                                                                                nip="7831916366")),  # no company
+    ]
+    with schema_context(cast.office_a.schema_name):
+        outcome = import_statement(statement(lines), source=StatementSource.PANEL)
+        assert outcome.matched == []
+        reasons = [line.reason for line in outcome.unmatched]
+        assert reasons == ["amount_mismatch", "no_tax_title", "no_item", "identifier_mismatch", "unknown_account"]
+        assert not Settlement.objects.exists()
+        texts = [line.reason_text for line in unmatched_lines()]
+        assert len(texts) == 5 and all(texts)
+        with translation.override("pl"):
+            polish = {line.row.reason: line.reason_text for line in unmatched_lines()}
+        assert "Kwota 700,01" in polish["amount_mismatch"]
+        assert "/OKR/" in polish["no_tax_title"]
+
+
+def test_zus_is_matched_by_the_nrs_and_the_month_of_the_title(cast):
+    nrs = nrs_of(NIP_X)
+    with schema_context(cast.office_a.schema_name):
+        unknown = import_statement(statement([debit(1, "2000.00", nrs, zus_transfer_title("2026-01"))]),
+                                   source=StatementSource.PANEL)
+        assert [line.reason for line in unknown.unmatched] == ["zus_account_unknown"]
+        set_company_zus_account(cast.company_x, nrs, by=cast.alice)
+        lines = [debit(1, "2000.00", nrs, zus_transfer_title("2026-01")),
+                 debit(2, "2000.00", nrs, "Składki ZUS", day=date(2026, 2, 21))]
+        outcome = import_statement(statement(lines, reference="ST2"), source=StatementSource.PANEL)
+        assert [line.item for line in outcome.matched] == ["ZUS 01.2026"]
+        assert [line.reason for line in outcome.unmatched] == ["no_zus_period"]
+        assert Settlement.objects.get(company=cast.company_x, what="ZUS").amount == D("2000.00")
+        # the first statement's line is the same payment (same identity): matched now, not stored twice
+        assert BankStatementLine.objects.filter(status=LineStatus.MATCHED).count() == 1
+        assert BankStatementLine.objects.count() == 2
+        assert recheck_unmatched(by=cast.alice).matched == []  # nothing new to match
+
+
+def test_a_second_transfer_for_a_settled_item_is_flagged_not_counted(cast):
+    micro_y = tax_microaccount(nip=NIP_Y)
+    title = tax_transfer_title("VAT-7", "2026-01", nip=NIP_Y)
+    with schema_context(cast.office_a.schema_name):
+        outcome = import_statement(statement([debit(1, "700.00", micro_y, title),
+                                              debit(2, "700.00", micro_y, title, day=date(2026, 2, 22))]),
+                                   source=StatementSource.PANEL)
+        assert len(outcome.matched) == 1 and [line.reason for line in outcome.unmatched] == ["already_settled"]
+
+
+def test_a_client_imports_only_their_own_companys_statement(cast):
+    with schema_context(cast.office_a.schema_name):
+        # Carol (company Y) uploads a statement paying X's taxes only: another company's account
+        x_lines = [debit(1, "250.00", tax_microaccount(nip=NIP_X), tax_transfer_title("PIT-5L", "2026-01",
+                                                                                       nip=NIP_X))]
+        with pytest.raises(StatementRefusedError) as refused:
+            import_statement(statement(x_lines, account=OTHER_ACCOUNT), source=StatementSource.CLIENT,
+                             by=cast.carol, company=cast.company_y)
+        assert refused.value.code == "foreign_account"
+        assert not Settlement.objects.exists() and not BankStatementLine.objects.exists()
+        # Her own statement settles her items; X's payment inside it settles nothing of X
+        mixed = import_statement(statement([*y_lines()[:2], replace(x_lines[0], position=3)]),
+                                 source=StatementSource.CLIENT, by=cast.carol, company=cast.company_y)
+        assert len(mixed.matched) == 2 and [line.reason for line in mixed.unmatched] == ["not_your_company"]
+        assert not Settlement.objects.filter(company=cast.company_x).exists()
+        # The account is now known as Y's: Bob (company X) cannot import it as his
+        with pytest.raises(StatementRefusedError):
+            import_statement(statement(x_lines, reference="ST3"), source=StatementSource.CLIENT, by=cast.bob,
+                             company=cast.company_x)
+
+
+def test_titles_are_read_across_the_banks_cuts():
+    title = parse_tax_title("/TI/N5260250995/OKR/26M\n10/SFP/VA T-7/TXT/VAT 10.2026")
+    assert (title.identifier, title.period, title.symbol) == ("N5260250995", "26M10", "VAT-7")
+    assert parse_tax_title("podatek VAT") is None
+    assert zus_periods("Składki ZUS 10.2026") == {date(2026, 10, 1)}
+    assert zus_periods("ZUS 2026-03 i 04/2026") == {date(2026, 3, 1), date(2026, 4, 1)}
+    assert zus_periods("ZUS 13.2026 ref 123456") == set()
