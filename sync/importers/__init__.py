@@ -140,7 +140,8 @@ def parse_statement(data: bytes, *, filename: str = "", kind: str | None = None,
                                 % {"kind": str(kind)[:40], "kinds": ", ".join(STATEMENT_KINDS)}, code="unknown_kind")
     if len(data) > limits.max_bytes or not data.strip():
         precheck(data, limits)  # the same too_large / empty refusals as every exchange file
-    detected = "mt940" if looks_like_mt940(data) else None
+    text_file = not data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith((b"<", b"\xff\xfe", b"\xfe\xff", b"PK"))
+    detected = "mt940" if looks_like_mt940(data) or (kind == "mt940" and text_file) else None
     if detected is None:
         detected, label, _ns = detect(data, limits=limits)  # XML: the hardened pre-checks, then the root
         if detected != "camt053":

@@ -29,6 +29,7 @@ from .values import parse_amount
 
 NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})$")
 LABEL = "CAMT.053"
+MAX_AMOUNT = Decimal("1000000000000")  # what a stored amount holds (14 digits, 2 decimals)
 
 
 def is_camt053(namespace: str) -> bool:
@@ -70,9 +71,9 @@ def _amount(element, where: str) -> tuple[Decimal, str]:
                       code="missing_field")
     try:
         value = parse_amount(element.text or "")
-    except ValueError:
+    except (ValueError, ArithmeticError):
         value = None
-    if value is None or value < 0:
+    if value is None or value < 0 or value >= MAX_AMOUNT:
         raise _refuse(_("The CAMT.053 statement has an unreadable amount “%(value)s” (%(where)s).")
                       % {"value": (element.text or "")[:40], "where": where})
     return value, (element.get("Ccy") or "").upper()

@@ -131,6 +131,8 @@ def _line(transaction, position: int, currency: str) -> StatementLine:
         raise _refuse(_("The MT940 statement line %(number)d (:61:) has no amount or debit/credit mark.")
                       % {"number": position})
     value = Decimal(str(amount.amount))
+    if not value.is_finite() or abs(value) >= Decimal("1000000000000"):
+        raise _refuse(_("The MT940 statement line %(number)d (:61:) has an unreadable amount.") % {"number": position})
     booked = data.get("entry_date") or data.get("date")
     title, account, name = parse_details(str(data.get("transaction_details") or ""))
     reference = str(data.get("bank_reference") or "").strip()

@@ -70,4 +70,4 @@ def render_camt053(statement: StatementData) -> bytes:
         f"<Stmt><Id>{escape(statement.reference)}</Id><CreDtTm>{end}T18:00:00</CreDtTm>"
         f"<FrToDt><FrDtTm>{start}T00:00:00</FrDtTm><ToDtTm>{end}T23:59:59</ToDtTm></FrToDt>"
         f"<Acct><Id><IBAN>PL{statement.account}</IBAN></Id><Ccy>{statement.currency}</Ccy></Acct>"
-        f"{entries}</Stmt></BkToCstmrStmt></Document>").encode("utf-8")
+        f"{entries}</Stmt></BkToCstmrStmt></Document>").encode()
