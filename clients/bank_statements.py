@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -47,6 +48,9 @@ from clients.models import BankStatement, BankStatementLine, Company, LineStatus
 from clients.models_payments import ZUS_ITEM, SettlementSource
 from clients.settlements import SettlementCounts, SettlementEntry, record_settlements_of
 from clients.unpaid import payment_items
+
+#: Where the demo office keeps its bank statement to import (offices.demo; the office's own storage).
+DEMO_STATEMENT_PATH = "bank-statements/demo/wyciag-demo.sta"
 
 
 class StatementRefusedError(Exception):
@@ -332,6 +336,14 @@ def unmatched_lines(limit: int = 200) -> list[UnmatchedLine]:
     rows = (BankStatementLine.objects.filter(status=LineStatus.UNMATCHED).select_related("company", "statement")
             .order_by("-booked_on", "-pk")[:limit])
     return [UnmatchedLine(row) for row in rows]
+
+
+def demo_statement_file() -> bytes | None:
+    """The demo office's statement to try the import with (offices.demo); None in any other office."""
+    if not default_storage.exists(DEMO_STATEMENT_PATH):
+        return None
+    with default_storage.open(DEMO_STATEMENT_PATH, "rb") as handle:
+        return handle.read()
 
 
 def last_import_day() -> date | None:

@@ -3,7 +3,19 @@
 
 from django.urls import path
 
-from offices.panel import batches, companies, eventlog, export, health, messages, rules, upload, views, zus_accounts
+from offices.panel import (
+    batches,
+    companies,
+    eventlog,
+    export,
+    health,
+    messages,
+    rules,
+    statements,
+    upload,
+    views,
+    zus_accounts,
+)
 from offices.panel.access import admin_required, staff_required
 
 app_name = "panel"
@@ -67,4 +79,9 @@ urlpatterns = [
     # --- Exchange files (offices/panel/upload.py) ---
     staff("upload/", upload.upload, "upload"),
     staff("upload/<str:key>/apply/", upload.upload_apply, "upload_apply"),
+    # --- Bank statements and unmatched settlements (offices/panel/statements.py) ---
+    staff("upload/statement/", statements.statement_upload, "statement_upload"),
+    staff("upload/statement/demo.sta", statements.demo_statement, "demo_statement"),
+    staff("settlements/unmatched/", statements.unmatched, "unmatched"),
+    staff("settlements/unmatched/recheck/", statements.unmatched_recheck, "unmatched_recheck"),
 ]
