@@ -227,9 +227,10 @@ def _store_demo_statement(company: Company, today: date) -> None:
     lines = [StatementLine(index + 1, day, item.left_to_pay, True, counterparty_account=item.account,
                            counterparty_name=item.recipient, title=item.title, reference=f"DEMO{index + 1:04d}")
              for index, item in enumerate(due)]
-    if due:
-        lines.append(StatementLine(len(lines) + 1, day, Decimal("150.00"), True, counterparty_account=due[0].account,
-                                   counterparty_name=due[0].recipient, title="podatek", reference="DEMO0900"))
+    tax = next((item for item in due if item.group == "tax"), None)
+    if tax is not None:  # a tax paid without the structured title: left unmatched, with the reason
+        lines.append(StatementLine(len(lines) + 1, day, Decimal("150.00"), True, counterparty_account=tax.account,
+                                   counterparty_name=tax.recipient, title="podatek", reference="DEMO0900"))
     supplier = "".join(["PL", iban.calc_check_digits("PL00" + "102055581111123456789012"), "102055581111123456789012"])
     lines += [StatementLine(len(lines) + 1, day, Decimal("1845.00"), True, counterparty_account=supplier[2:],
                             title="Faktura FV/12/2026 — papier", reference="DEMO0901"),
@@ -238,6 +239,8 @@ def _store_demo_statement(company: Company, today: date) -> None:
     own = "109010140000071219812874"
     statement = StatementData(kind="mt940", account=iban.calc_check_digits("PL00" + own) + own,
                               reference=f"DEMO{day:%Y%m}", currency="PLN", lines=tuple(lines))
+    if default_storage.exists(DEMO_STATEMENT_PATH):  # a demo office seeded again (tests) replaces its file
+        default_storage.delete(DEMO_STATEMENT_PATH)
     default_storage.save(DEMO_STATEMENT_PATH, ContentFile(render_mt940(statement, opening="50000.00")))
 
 
