@@ -44,7 +44,16 @@ from clients.bank_matching import (
     parse_tax_title,
     reason_text,
 )
-from clients.models import BankStatement, BankStatementLine, Company, LineStatus, Person, StatementSource
+from clients.models import (
+    BankStatement,
+    BankStatementLine,
+    Company,
+    CompanyPerson,
+    Figure,
+    LineStatus,
+    Person,
+    StatementSource,
+)
 from clients.models_payments import ZUS_ITEM, SettlementSource
 from clients.settlements import SettlementCounts, SettlementEntry, record_settlements_of
 from clients.unpaid import payment_items
@@ -116,10 +125,11 @@ def _companies_paid(nips: set[str], pesels: set[str]) -> list[Company]:
     """The companies whose tax micro-account or payers' NRS these identifiers give. One query."""
     if not nips and not pesels:
         return []
-    payer_keys = nips | pesels
-    rows = Company.objects.filter(Q(nip__in=nips) | Q(memberships__person__pesel__in=pesels)
-                                  | Q(memberships__person__nip__in=nips) | Q(figures__payer_key__in=payer_keys))
-    return list(rows.distinct().order_by("pk"))
+    # Subqueries, not joins: an OR across the figures table would join every figure of the office.
+    members = CompanyPerson.objects.filter(Q(person__pesel__in=pesels) | Q(person__nip__in=nips)).values("company_id")
+    payers = Figure.objects.filter(payer_key__in=nips | pesels).exclude(payer_key="").values("company_id")
+    rows = Company.objects.filter(Q(nip__in=nips) | Q(pk__in=members) | Q(pk__in=payers))
+    return list(rows.order_by("pk"))
 
 
 def _own_identifiers(company: Company) -> set[str]:

@@ -134,3 +134,21 @@ def test_titles_are_read_across_the_banks_cuts():
     assert zus_periods("Składki ZUS 10.2026") == {date(2026, 10, 1)}
     assert zus_periods("ZUS 2026-03 i 04/2026") == {date(2026, 3, 1), date(2026, 4, 1)}
     assert zus_periods("ZUS 13.2026 ref 123456") == set()
+
+
+def test_a_payment_waiting_for_its_item_settles_it_when_the_office_checks_again(cast):
+    from clients.models import parse_period  # noqa: PLC0415
+    from clients.services import set_manual_value  # noqa: PLC0415 - this test alone
+
+    micro_y = tax_microaccount(nip=NIP_Y)
+    line = debit(1, "55.00", micro_y, tax_transfer_title("CIT", "2026-02", nip=NIP_Y))
+    with schema_context(cast.office_a.schema_name):
+        first = import_statement(statement([line]), source=StatementSource.PANEL)
+        assert [row.reason for row in first.unmatched] == ["no_item"]
+        set_manual_value(cast.company_y, parse_period("2026-02"), "tax:CIT", D("55.00"), by=cast.alice)
+        rechecked = recheck_unmatched(by=cast.alice)
+        assert [row.item for row in rechecked.matched] == ["CIT 02.2026"] and rechecked.settlements.recorded == 1
+        assert Settlement.objects.get(company=cast.company_y, what="CIT").amount == D("55.00")
+        assert unmatched_lines() == []
+        # and the statement imported again now changes nothing
+        assert import_statement(statement([line]), source=StatementSource.PANEL).settlements.recorded == 0
