@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 
 from clients import payments
 from clients.models_payments import ZUS_ITEM, SettlementSource
-from clients.names import TAX_NAMES
 
 # --- value objects: what the parsers (sync.importers.bank) hand over --------------------------------------
 
@@ -171,9 +170,7 @@ def _what(item) -> str:
 
 def item_label(what: str, period: date | None, payer_key: str = "") -> str:
     """``VAT-7 10.2026`` / ``ZUS 10.2026``, for reasons and lists."""
-    name = str(TAX_NAMES.get(what, what)) if what != ZUS_ITEM else "ZUS"
-    text = f"{name} {period:%m.%Y}" if period else name
-    return text
+    return f"{what} {period:%m.%Y}" if period else what
 
 
 def match_line(line: StatementLine, items: list, *, taken: set) -> Match:

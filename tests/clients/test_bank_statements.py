@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 from clients.bank_matching import parse_tax_title, zus_periods
 from clients.bank_statements import StatementRefusedError, import_statement, recheck_unmatched, unmatched_lines
 from clients.dashboard import dashboard_for
-from clients.models import BankStatementLine, CompanyChange, LineStatus, Settlement, StatementSource
+from clients.models import BankStatementLine, Company, CompanyChange, LineStatus, Settlement, StatementSource
 from clients.payments import tax_microaccount, tax_transfer_title, zus_transfer_title
 from clients.zus_accounts import set_company_zus_account
 from tests.clients.bank_files import OTHER_ACCOUNT, D, debit, nrs_of, reparse, statement, y_lines
@@ -83,7 +83,8 @@ def test_zus_is_matched_by_the_nrs_and_the_month_of_the_title(cast):
         unknown = import_statement(statement([debit(1, "2000.00", nrs, zus_transfer_title("2026-01"))]),
                                    source=StatementSource.PANEL)
         assert [line.reason for line in unknown.unmatched] == ["zus_account_unknown"]
-        set_company_zus_account(cast.company_x, nrs, by=cast.alice)
+        # a fresh object: the cast's companies are shared by the whole session
+        set_company_zus_account(Company.objects.get(pk=cast.company_x.pk), nrs, by=cast.alice)
         lines = [debit(1, "2000.00", nrs, zus_transfer_title("2026-01")),
                  debit(2, "2000.00", nrs, "Składki ZUS", day=date(2026, 2, 21))]
         outcome = import_statement(statement(lines, reference="ST2"), source=StatementSource.PANEL)
