@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -149,7 +149,8 @@ def _check_owner(data: StatementData, payments: list[StatementLine], company: Co
     if other:
         raise refused
     own = _own_identifiers(company)
-    paid_for = {account_identifier(line.counterparty_account)[1] for line in payments}
+    # A line without a beneficiary account names nobody: it can neither prove nor refute ownership.
+    paid_for = {account_identifier(line.counterparty_account)[1] for line in payments} - {""}
     if paid_for and not paid_for & own:
         raise refused
 
@@ -177,6 +178,10 @@ def import_statement(data: StatementData, *, source: str, file_name: str = "", s
     if company is not None:
         _check_owner(data, [line for line, _identity in payments], company)
     with transaction.atomic():
+        # Two imports of the same account at once (a double upload, the agent and the panel) take turns: the
+        # second then finds the first's lines and changes nothing, instead of failing on their unique identity.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"bank-statement:{data.account}"])
         statement, _created = BankStatement.objects.get_or_create(
             account=data.account, reference=data.reference[:100], sha256=sha256 or _digest(data),
             defaults={"kind": data.kind, "date_from": data.date_from, "date_to": data.date_to,

@@ -1,7 +1,8 @@
 """What the agent uploads: finding files in the watched folder, telling their kind, opening ZIPs.
 
-Bank statements (v1.1) are sent too: MT940 files (``.sta``, ``.mt940``, ``.940``, or a ``.txt`` whose content
-starts like one) as kind ``mt940``, CAMT.053 XML (told by its ``camt.053`` namespace) as ``camt053``.
+Bank statements (v1.1) are sent too: MT940 files (``.sta``, ``.mt940``, ``.940``; a bank's ``.txt`` export is
+renamed, since a folder's notes are ``.txt`` too) as kind ``mt940``, CAMT.053 XML (told by its ``camt.053``
+namespace) as ``camt053``.
 
 The kind of an exchange file is read from its content the way the portal's importer detects it — the
 root element and its form code (``kodSystemowy="JPK_V7M (2)"``) or namespace (``…/KEDU_5_6``) — and only
@@ -17,7 +18,8 @@ from io import BytesIO
 from pathlib import Path, PurePosixPath
 
 EXCHANGE_SUFFIXES = (".xml",)
-STATEMENT_SUFFIXES = (".sta", ".mt940", ".940", ".txt")
+# Not ".txt": a folder's notes and read-me files are .txt too; a bank's .txt export is renamed .sta.
+STATEMENT_SUFFIXES = (".sta", ".mt940", ".940")
 BATCH_SUFFIXES = (".json",)
 ZIP_SUFFIXES = (".zip",)
 WATCHED_SUFFIXES = EXCHANGE_SUFFIXES + STATEMENT_SUFFIXES + BATCH_SUFFIXES + ZIP_SUFFIXES
@@ -30,7 +32,10 @@ _JPK_FORM = re.compile(rb'kodSystemowy\s*=\s*["\']\s*JPK_V7([MK])', re.IGNORECAS
 _ROOT = re.compile(rb"<(?![?!])(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 _KEDU_NS = re.compile(rb"zus\.pl/\d{4}/KEDU_", re.IGNORECASE)
 _CAMT053_NS = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:camt\.053\.", re.IGNORECASE)
-_MT940 = re.compile(rb"(?m)^:20:.*$[\s\S]*^:25:")
+# Two plain searches (a ":20:" line, later a ":25:" line), not one pattern spanning the lines between them:
+# that one backtracks on a crafted file. The agent runs without Django, so not sync.importers' copy.
+_MT940_20 = re.compile(rb"(?m)^:20:")
+_MT940_25 = re.compile(rb"(?m)^:25:")
 
 
 class LocalRejectionError(Exception):
@@ -57,6 +62,11 @@ class Upload:
     source: str = ""  # the watched file to move to rejected/ when refused ("" for ZIP members)
 
 
+def _looks_like_mt940(head: bytes) -> bool:
+    first = _MT940_20.search(head)
+    return first is not None and _MT940_25.search(head, first.end()) is not None
+
+
 def sniff_kind(data: bytes, filename: str = "") -> str | None:
     """``jpk_v7m`` / ``jpk_v7k`` / ``kedu`` / ``camt053`` / ``mt940`` from the content, else (JPK, KEDU) from the
     file name; None if neither says."""
@@ -71,7 +81,7 @@ def sniff_kind(data: bytes, filename: str = "") -> str | None:
         return "kedu"
     if root and root.group(1) == b"Document" and _CAMT053_NS.search(head):
         return "camt053"
-    if _MT940.search(head.lstrip(b"\xef\xbb\xbf \r\n\t")):
+    if _looks_like_mt940(head.lstrip(b"\xef\xbb\xbf \r\n\t")):
         return "mt940"
     name = filename.lower()
     if "v7m" in name:

@@ -39,12 +39,20 @@ _TITLE_FIELDS = ("20", "21", "22", "23", "24", "25", "26", "60", "61", "62", "63
 _NAME_FIELDS = ("27", "28", "29", "32", "33")
 _STATEMENT_START = re.compile(r"(?m)^(?=:20:)")
 # A statement has a reference and an account; without them it is some other text file.
-_LOOKS_LIKE = re.compile(rb"(?m)^:20:.*$[\s\S]*^:25:", re.MULTILINE)
+# Two plain searches, not one pattern spanning the lines between them: that one backtracks on a crafted file.
+_FIELD_20 = re.compile(rb"(?m)^:20:")
+_FIELD_25 = re.compile(rb"(?m)^:25:")
 
 
 def looks_like_mt940(data: bytes) -> bool:
     head = data[:64 * 1024].lstrip(b"\xef\xbb\xbf \r\n\t")
-    return bool(_LOOKS_LIKE.search(head)) and not head.startswith(b"<")
+    return not head.startswith(b"<") and has_mt940_fields(head)
+
+
+def has_mt940_fields(head: bytes) -> bool:
+    """A ``:20:`` line (transaction reference) followed somewhere by a ``:25:`` line (the account)."""
+    first = _FIELD_20.search(head)
+    return first is not None and _FIELD_25.search(head, first.end()) is not None
 
 
 def _refuse(message: str, code: str = "malformed_statement") -> ExchangeFileError:

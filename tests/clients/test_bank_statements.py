@@ -17,6 +17,8 @@ from clients.dashboard import dashboard_for
 from clients.models import BankStatementLine, Company, CompanyChange, LineStatus, Settlement, StatementSource
 from clients.payments import tax_microaccount, tax_transfer_title, zus_transfer_title
 from clients.zus_accounts import set_company_zus_account
+from sync.agent.files import sniff_kind
+from sync.importers.mt940_statements import looks_like_mt940
 from tests.clients.bank_files import OTHER_ACCOUNT, D, debit, nrs_of, reparse, statement, y_lines
 from tests.conftest import NIP_X, NIP_Y
 
@@ -126,6 +128,22 @@ def test_a_client_imports_only_their_own_companys_statement(cast):
         with pytest.raises(StatementRefusedError):
             import_statement(statement(x_lines, reference="ST3"), source=StatementSource.CLIENT, by=cast.bob,
                              company=cast.company_x)
+
+
+def test_a_tax_payment_without_a_beneficiary_account_does_not_make_a_statement_foreign(cast):
+    with schema_context(cast.office_a.schema_name):
+        # Carol's own statement whose only tax-looking line names no beneficiary account (some banks leave it out)
+        title = tax_transfer_title("VAT-7", "2026-01", nip=NIP_Y)
+        outcome = import_statement(statement([debit(1, "700.00", "", title)], account=OTHER_ACCOUNT),
+                                   source=StatementSource.CLIENT, by=cast.carol, company=cast.company_y)
+        assert not outcome.matched and len(outcome.unmatched) == 1  # not refused as someone else's; never a guess
+
+
+def test_an_mt940_lookalike_needs_both_fields_in_order():
+    crafted = b":20:x\n" * 20000  # many references and no account line: refused, by two plain searches
+    assert not looks_like_mt940(crafted) and sniff_kind(crafted, "a.sta") is None
+    assert not looks_like_mt940(b":25:PL61109010140000071219812874\n:20:ST1\n")
+    assert looks_like_mt940(b":20:ST1\n:25:PL61109010140000071219812874\n") is True
 
 
 def test_titles_are_read_across_the_banks_cuts():
