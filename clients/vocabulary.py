@@ -37,8 +37,12 @@ PERSON_ROLES = ("owner", "partner", "proxy")
 
 # --- exchange files -----------------------------------------------------------------------------------
 
-#: The exchange files ``POST files`` and the panel's upload accept (``sync.importers``).
-FILE_KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
+#: The exchange files that carry figures (``sync.importers``: JPK, KEDU).
+EXCHANGE_KINDS = ("jpk_v7m", "jpk_v7k", "kedu")
+#: Bank statements (agent API v1.1, ``sync.importers.bank``): their debit lines settle payable items.
+STATEMENT_KINDS = ("mt940", "camt053")
+#: Every file ``POST files`` and the panel's upload accept.
+FILE_KINDS = EXCHANGE_KINDS + STATEMENT_KINDS
 
 # --- figure kinds ------------------------------------------------------------------------------------
 

@@ -10,7 +10,10 @@ the old value. The two demo client logins are linked to the owners of two compan
 It tells the truth about paying (clients.payment_status): the history is settled from the books
 (``clients.settlements``, as an agent's ``settlements`` would record it), one item of the last
 approved month is still unpaid (overdue), the two demo clients' newest month is approved and due,
-one paid VAT was corrected downwards afterwards (a nadpłata), and one company has no NRS yet.
+one paid VAT was corrected downwards afterwards (a nadpłata), and one company has no NRS yet. It also keeps one
+bank statement to import (``DEMO_STATEMENT_PATH`` in the office's storage, offered on the panel's "Import files"
+page and the client's statement page): Ewa's company paying its newest month, plus a payment whose title names no
+period (left unmatched, with the reason) and lines that are no tax payments.
 """
 
 import random
@@ -18,6 +21,8 @@ import time
 from datetime import date
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -26,9 +31,12 @@ from stdnum.pl import pesel as stdnum_pesel
 
 from clients.activation import link_login
 from clients.approval import approve_company, approve_company_period
+from clients.bank_matching import StatementData, StatementLine
+from clients.bank_statements import DEMO_STATEMENT_PATH
 from clients.models import Company, Person, Revision, RevisionState, SettlementSource, add_months, format_period
 from clients.models_payments import ZUS_ITEM
 from clients.settlements import SettlementEntry, record_settlements_of
+from clients.unpaid import payment_items
 from clients.vocabulary import STATEMENT_PREFIX, TAX_PREFIX, ZUS_PREFIX, ZUS_TOTAL, tax_kind
 from offices.accounts.models import Role, User
 from offices.accounts.services import create_login
@@ -36,6 +44,7 @@ from offices.models import Office
 from offices.provisioning import create_office
 from sync.agents import create_agent
 from sync.batch import Address, Batch, CompanyData, PersonData, StatementEntry, TaxEntry, TaxSetup, ZusEntry
+from sync.importers.statement_writer import render_mt940
 from sync.ingest import apply_batch
 
 DEMO_SLUG = "demo"
@@ -176,6 +185,7 @@ def _seed_data(owner) -> None:
         TaxEntry(0, format_period(corrected), "VAT-7", vat.amount + Decimal("312.00"), label="correction"),)),)),
         agent, batch_ref="demo-2")
     _settle_history(companies, months, owner, agent)
+    _store_demo_statement(companies[1], today)
     for (email, _first, _last), index in zip(DEMO_CLIENTS, (1, 2), strict=True):
         user = User.objects.get(email=email)
         link_login(Person.objects.get(pesel=_pesel(index)), user)
@@ -208,6 +218,30 @@ def _settle_history(companies: list[Company], months: list[date], owner, agent) 
     # The two demo clients' newest month is approved: due this month.
     for company in (jan, ewa):
         approve_company_period(company, months[-1], by_user=owner)
+
+
+def _store_demo_statement(company: Company, today: date) -> None:
+    """Ewa's bank statement (MT940): her newest month's payments, one without a period, two others."""
+    due = [item for item in payment_items(company, today) if item.to_pay and item.account]
+    day = today.replace(day=1) if today.day > 1 else today
+    lines = [StatementLine(index + 1, day, item.left_to_pay, True, counterparty_account=item.account,
+                           counterparty_name=item.recipient, title=item.title, reference=f"DEMO{index + 1:04d}")
+             for index, item in enumerate(due)]
+    tax = next((item for item in due if item.group == "tax"), None)
+    if tax is not None:  # a tax paid without the structured title: left unmatched, with the reason
+        lines.append(StatementLine(len(lines) + 1, day, Decimal("150.00"), True, counterparty_account=tax.account,
+                                   counterparty_name=tax.recipient, title="podatek", reference="DEMO0900"))
+    supplier = "".join(["PL", iban.calc_check_digits("PL00" + "102055581111123456789012"), "102055581111123456789012"])
+    lines += [StatementLine(len(lines) + 1, day, Decimal("1845.00"), True, counterparty_account=supplier[2:],
+                            title="Faktura FV/12/2026 — papier", reference="DEMO0901"),
+              StatementLine(len(lines) + 2, day, Decimal("12300.00"), False, counterparty_account=supplier[2:],
+                            title="Zapłata za FV 7/2026", reference="DEMO0902")]
+    own = "109010140000071219812874"
+    statement = StatementData(kind="mt940", account=iban.calc_check_digits("PL00" + own) + own,
+                              reference=f"DEMO{day:%Y%m}", currency="PLN", lines=tuple(lines))
+    if default_storage.exists(DEMO_STATEMENT_PATH):  # a demo office seeded again (tests) replaces its file
+        default_storage.delete(DEMO_STATEMENT_PATH)
+    default_storage.save(DEMO_STATEMENT_PATH, ContentFile(render_mt940(statement, opening="50000.00")))
 
 
 @transaction.atomic

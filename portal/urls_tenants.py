@@ -1,11 +1,14 @@
 from django.urls import include, path
 
-from offices import views
+from offices import statements, views
 from offices.panel.views import office_logo
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("panel/", include("offices.panel.urls")),
+    # before clients.urls: the client's statement upload needs the importers (offices/statements.py)
+    path("client/statements/", statements.client_statements, name="client_statements"),
+    path("client/statements/demo.sta", statements.client_demo_statement, name="client_demo_statement"),
     path("client/", include("clients.urls")),
     path("branding/logo/", office_logo, name="office_logo"),
     path("messaging/", include("clients.messaging.urls")),

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clients.bank_statements import DEMO_STATEMENT_PATH
 from clients.models import Company
 from offices.accounts.models import OfficeSettings
 from sync.importers import ExchangeFileError, ImportResult, default_limits, detect_and_parse, iter_zip_members
@@ -220,7 +221,8 @@ def upload(request):
         return render(request, "offices/panel/upload/preview.html",
                       {"parsed": parsed, "key": key, "auto_create": auto_create},
                       status=200 if accepted else 422)
-    return render(request, "offices/panel/upload/form.html", {"form": form},
+    return render(request, "offices/panel/upload/form.html",
+                  {"form": form, "demo_statement": default_storage.exists(DEMO_STATEMENT_PATH)},
                   status=422 if request.method == "POST" else 200)
 
 

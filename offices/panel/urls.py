@@ -13,6 +13,7 @@ from offices.panel import (
     messages,
     privacy,
     rules,
+    statements,
     upload,
     views,
     zus_accounts,
@@ -94,4 +95,9 @@ urlpatterns = [
           "person_export_pdf"),
     admin("companies/<int:company_id>/people/<int:person_id>/privacy/erase/", privacy.person_erase, "person_erase"),
     admin("privacy/", privacy.privacy_page, "privacy"),
+    # --- Bank statements and unmatched settlements (offices/panel/statements.py) ---
+    staff("upload/statement/", statements.statement_upload, "statement_upload"),
+    staff("upload/statement/demo.sta", statements.demo_statement, "demo_statement"),
+    staff("settlements/unmatched/", statements.unmatched, "unmatched"),
+    staff("settlements/unmatched/recheck/", statements.unmatched_recheck, "unmatched_recheck"),
 ]

@@ -21,8 +21,8 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from clients.models import Company
-from clients.vocabulary import FILE_KINDS, PROGRAM_CODES
+from clients.models import Company, StatementSource
+from clients.vocabulary import FILE_KINDS, PROGRAM_CODES, STATEMENT_KINDS
 from offices.accounts.models import OfficeSettings
 from offices.accounts.network import client_ip
 from sync import idempotency
@@ -39,11 +39,12 @@ from sync.events import (
     record_error_report,
     record_events,
 )
-from sync.importers import ExchangeFileError, detect_and_parse
+from sync.importers import ExchangeFileError, detect_and_parse, parse_statement
 from sync.models import Batch
 from sync.parsing import RequestInvalidError, gc_paused, parse_batch
 from sync.preview import review_flags
 from sync.recording import apply_and_record
+from sync.statements import import_and_record
 
 COMPANIES_PAGE_SIZE = 500
 COMPANIES_MAX_PAGE_SIZE = 1000
@@ -365,10 +366,17 @@ class FilesView(AgentAPIView):
 
         def work(claimed):
             try:
-                imported = detect_and_parse(data, filename=filename, kind=kind)
+                if kind in STATEMENT_KINDS:  # v1.1: a bank statement settles the items it pays
+                    statement = parse_statement(data, filename=filename, kind=kind)
+                else:
+                    imported = detect_and_parse(data, filename=filename, kind=kind)
             except ExchangeFileError as exc:
                 raise ProblemError("import_rejected", exc.message,
                                    errors=[FieldError("/file", exc.code, exc.message)]) from None
+            if kind in STATEMENT_KINDS:
+                record, _outcomes = import_and_record(statement, source=StatementSource.AGENT, agent=agent,
+                                                      started=started, claimed=claimed)
+                return 200, record.response, record
             record = apply_and_record(imported.batch, agent, source=Batch.Source.FILE, started=started,
                                       body_bytes=len(data), claimed=claimed, flags=review_flags(imported))
             return 200, record.response, record

@@ -68,3 +68,25 @@ def test_the_demo_tells_the_truth_about_paying(db):
         vat = next(i for i in month_view(ewa.company, add_months(this_month, -3), today).items
                    if i.tax_type == "VAT-7")
     assert vat.status.overpayment == Decimal("44.31") and not vat.to_pay
+
+
+def test_the_demo_office_has_a_bank_statement_to_import(db):
+    from django.utils import timezone  # noqa: PLC0415 - this test alone needs them
+
+    from clients.bank_statements import demo_statement_file, import_statement  # noqa: PLC0415
+    from clients.models import StatementSource  # noqa: PLC0415
+    from sync.importers import parse_statement  # noqa: PLC0415
+
+    seed_demo_office()
+    office = Office.objects.get(slug=DEMO_SLUG)
+    with schema_context(office.schema_name):
+        content = demo_statement_file()
+        assert content is not None
+        [data] = parse_statement(content).statements
+        outcome = import_statement(data, source=StatementSource.PANEL)
+        assert outcome.matched and [line.reason for line in outcome.unmatched] == ["no_tax_title"]
+        assert outcome.other == 2
+        ewa = User.objects.get(email="ewa.nowak@example.com")
+        from clients.dashboard import dashboard_for  # noqa: PLC0415
+        board = dashboard_for(ewa, timezone.localdate())[0]
+        assert not [item for item in board.items if item.to_pay]

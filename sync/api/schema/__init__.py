@@ -195,10 +195,14 @@ error_reports_schema = extend_schema(
 
 
 files_schema = extend_schema(
-    operation_id="postFile", tags=["agent"], summary=_("Upload an exchange file (JPK_V7M/K, KEDU)"),
+    operation_id="postFile", tags=["agent"],
+    summary=_("Upload an exchange file (JPK_V7M/K, KEDU) or a bank statement (MT940, CAMT.053)"),
     description=_("Parsed by the same importers as the panel's upload and applied like a batch from program "
                   "file_import. Malformed, oversized or hostile XML is refused (422 import_rejected). For "
-                  "multipart fields, error pointers name the field (/kind, /file)."),
+                  "multipart fields, error pointers name the field (/kind, /file). v1.1: a bank statement "
+                  "(kind mt940 or camt053) settles the items its payments match (account, title and amount; "
+                  "counted in settlements) and lists, per statement, the payments it could not match with the "
+                  "reason; the same statement twice changes nothing."),
     request={"multipart/form-data": FileUploadSerializer},
     parameters=[_idempotency_key(True), REPLAYED, RETRY_AFTER],
     responses={200: BatchResponseSerializer, **_problems(400, 409, 413, 415, 422, 501)},

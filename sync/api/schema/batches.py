@@ -192,6 +192,28 @@ class CountsSettlementsSerializer(serializers.Serializer):
     unmatched = serializers.IntegerField(help_text=_("No item yet: kept, shown to the office, applied on arrival."))
 
 
+class StatementLineSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text=_("The line's position in its statement, from 1."))
+    booked_on = serializers.DateField()
+    amount = serializers.CharField(help_text=_("Decimal string, two places."))
+    account = serializers.CharField(help_text=_("The beneficiary account, 26 digits (or empty)."))
+    title = serializers.CharField()
+    code = serializers.CharField(help_text=_("Why it was not matched, e.g. amount_mismatch, no_item, ambiguous."))
+    reason = serializers.CharField(help_text=_("The reason as a sentence (the office's language)."))
+
+
+class StatementResultSerializer(serializers.Serializer):
+    account = serializers.CharField(help_text=_("The statement's account, 26 digits."))
+    reference = serializers.CharField()
+    lines = serializers.IntegerField(help_text=_("Every booked line of the statement."))
+    matched = serializers.IntegerField(help_text=_("Payments matched to an item and settled by this upload."))
+    already_matched = serializers.IntegerField(help_text=_("Payments matched by an earlier upload: unchanged."))
+    unmatched = StatementLineSerializer(many=True, help_text=_("Payments to a tax or ZUS account that settled "
+                                                               "nothing, with the reason (at most 100)."))
+    unmatched_count = serializers.IntegerField()
+    other_lines = serializers.IntegerField(help_text=_("Credits and payments to other accounts: not stored."))
+
+
 class BatchResponseSerializer(serializers.Serializer):
     batch = serializers.RegexField(BATCH_ID_PATTERN, help_text=_("The batch id, for GET batches/{id}."))
     status = serializers.ChoiceField(choices=("applied", "partially_applied", "rejected"))
@@ -202,6 +224,9 @@ class BatchResponseSerializer(serializers.Serializer):
     errors = FieldErrorSerializer(many=True)
     errors_omitted = serializers.IntegerField(
         required=False, min_value=1, help_text=_("How many errors were left out of the list (at most 100 are listed)."))
+    statements = StatementResultSerializer(
+        many=True, required=False,
+        help_text=_("v1.1, POST files with a bank statement (mt940, camt053) only: one per statement in the file."))
 
 
 BATCH_EXAMPLE = {

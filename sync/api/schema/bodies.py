@@ -103,5 +103,6 @@ class ErrorReportResponseSerializer(serializers.Serializer):
 # --- POST files ----------------------------------------------------------------------------------
 
 class FileUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text=_("The exchange file (XML, or ZIP where the importer allows it)."))
+    file = serializers.FileField(help_text=_("The exchange file (XML, or ZIP where the importer allows it), or a "
+                                             "bank statement (MT940 text, CAMT.053 XML)."))
     kind = serializers.ChoiceField(choices=FILE_KINDS)

@@ -114,3 +114,17 @@ def test_python_dash_m_runs_without_django(tmp_path):
                             "print('django' in sys.modules)"], cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=60)
     assert check.stdout.strip() == "False", check.stderr
+
+
+def test_bank_statements_in_the_watched_folder_are_sent_as_mt940_and_camt053(tmp_path):
+    from sync.agent.files import uploads_of, watched_files  # noqa: PLC0415 - this test alone
+    from sync.importers.statement_writer import render_camt053, render_mt940  # noqa: PLC0415
+    from tests.clients.bank_files import statement, y_lines  # noqa: PLC0415
+
+    mt940 = tmp_path / "wyciag.sta"
+    mt940.write_bytes(render_mt940(statement(y_lines())))
+    camt = tmp_path / "camt.xml"
+    camt.write_bytes(render_camt053(statement(y_lines(), kind="camt053")))
+    assert {path.name for path in watched_files(tmp_path)} == {"wyciag.sta", "camt.xml"}
+    assert [upload.kind for upload in uploads_of(mt940, mt940.read_bytes())] == ["mt940"]
+    assert [(upload.endpoint, upload.kind) for upload in uploads_of(camt, camt.read_bytes())] == [("files", "camt053")]
