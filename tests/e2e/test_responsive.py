@@ -50,10 +50,10 @@ def test_tables_collapse_into_labelled_blocks_on_a_phone(page_as, live_url, cast
 def test_the_import_preview_fits_a_phone_and_shows_amounts_before_apply(page_as, live_url, cast, screenshot):
     page = page_as(cast.alice, "phone")
     page.goto(live_url(cast.office_a, "/panel/upload/"))
-    page.locator("input[type=file]").set_input_files(
+    page.locator("input[name=files]").set_input_files(
         files=[{"name": "jpk-2022-02.xml", "mimeType": "text/xml",
                 "buffer": v7m2_like_the_shared_example()}])
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form:has(input[name=files]) button[type=submit]").click()
     expect(page.locator(".upload-stale")).to_be_visible()  # a 2022 file
     expect(page.locator("ul.amounts li").first).to_be_visible()
     assert _scroll_width(page) <= PHONE_WIDTH
@@ -65,9 +65,9 @@ def test_the_import_preview_fits_a_phone_and_shows_amounts_before_apply(page_as,
 def test_the_import_preview_table_is_not_clipped_on_a_laptop(page_as, live_url, cast):
     page = page_as(cast.alice)
     page.goto(live_url(cast.office_a, "/panel/upload/"))
-    page.locator("input[type=file]").set_input_files(
+    page.locator("input[name=files]").set_input_files(
         files=[{"name": "jpk.xml", "mimeType": "text/xml", "buffer": v7m2_like_the_shared_example()}])
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form:has(input[name=files]) button[type=submit]").click()
     wrap = page.locator(".upload-file .table-wrap").first
     expect(wrap).to_be_visible()
     # the whole table is visible: no scrolling inside its box

@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context
 from clients.messaging.models import Message, OfficeMessaging, Suppression
 from clients.models import Company, Person, parse_period
 from offices.accounts.models import OfficeSettings
+from offices.models import Office
 from sync.ingest import apply_batch
 from tests.clients import batches as b
 from tests.clients.messaging.peers import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, SmtpSink, Worker
@@ -129,7 +130,13 @@ def office_a_committed(committed_cast):
         settings_row.quiet_hours_end = settings_row.quiet_hours_start
         settings_row.save()
         OfficeMessaging.objects.filter(singleton=1).delete()
+        saved["logo"] = settings_row.logo.name if settings_row.logo else ""
+    # A test may brand the office: the settings service copies the logo's name onto the office row, which the
+    # header of every page (and so every later browser test) reads.
+    saved_logo_file = Office.objects.get(pk=office.pk).logo_file
     yield office
+    Office.objects.filter(pk=office.pk).update(logo_file=saved_logo_file)
+    office.logo_file = saved_logo_file
     with schema_context(office.schema_name):
         OfficeSettings.objects.filter(singleton=1).update(**saved)
         OfficeMessaging.objects.filter(singleton=1).delete()
