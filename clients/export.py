@@ -98,15 +98,7 @@ def to_csv(rows: Iterable[tuple]) -> Iterator[str]:
 def to_xlsx(rows: Iterable[tuple]) -> bytes:
     """An XLSX workbook (write-only mode: constant memory per row): amounts as numbers with two decimals, dates and
     times as real date cells in local time, text always as text."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("approved"))
-    bold = Font(bold=True)
-    title = []
-    for name in header():
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        title.append(cell)
-    sheet.append(title)
+    workbook, sheet = titled_sheet(_("approved"), header())
     for row in rows:
         nip, name, per, kind, payer, amount, due, label, source, at, by = row
         amount_cell = WriteOnlyCell(sheet, value=amount)
@@ -117,6 +109,24 @@ def to_xlsx(rows: Iterable[tuple]) -> bytes:
         at_cell.number_format = "yyyy-mm-dd hh:mm"
         sheet.append([nip, text_cell(sheet, name), per, text_cell(sheet, kind), text_cell(sheet, payer),
                       amount_cell, due_cell, label, source, at_cell, text_cell(sheet, by)])
+    return workbook_bytes(workbook)
+
+
+def titled_sheet(title: str, names) -> tuple[Workbook, object]:
+    """A write-only workbook with one sheet whose first row is ``names`` in bold."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    bold = Font(bold=True)
+    cells = []
+    for name in names:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        cells.append(cell)
+    sheet.append(cells)
+    return workbook, sheet
+
+
+def workbook_bytes(workbook: Workbook) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

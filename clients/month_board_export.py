@@ -10,11 +10,9 @@ from collections.abc import Iterable, Iterator
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
-from clients.export import local_time, neutralised, text_cell
+from clients.export import local_time, neutralised, text_cell, titled_sheet, workbook_bytes
 from clients.models import format_period
 from clients.month_board import BoardRow
 
@@ -88,17 +86,7 @@ def _xlsx_cell(sheet, index: int, value):
 
 
 def to_xlsx(rows: Iterable[tuple]) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("month board"))
-    bold = Font(bold=True)
-    title = []
-    for name in header():
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        title.append(cell)
-    sheet.append(title)
+    workbook, sheet = titled_sheet(_("month board"), header())
     for row in rows:
         sheet.append([_xlsx_cell(sheet, index, value) for index, value in enumerate(row)])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook_bytes(workbook)
