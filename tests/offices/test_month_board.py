@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from clients.item_statuses import refresh_item_statuses
 from clients.messaging.models import Message, Purpose
 from clients.models import Company, CompanyChange, Person, Revision, Settlement, parse_period
 from clients.month_board import month_board
@@ -45,13 +46,15 @@ def _nips(response) -> list[str]:
 
 
 def _row(response, nip):
-    return next(row for row in response.context["board"].rows if row.nip == nip)
+    return next(row for row in response.context["rows"] if row.nip == nip)
 
 
 def _due_in(company, days: int) -> None:
-    """Give every approved item of the company's January a due date ``days`` from today."""
+    """Give every approved item of the company's January a due date ``days`` from today (written below the
+    services, so the items' stored status is refreshed as a data fix would)."""
     Revision.objects.filter(figure__company=company, figure__period=parse_period(JAN)).update(
         due_date=timezone.localdate() + timedelta(days=days))
+    refresh_item_statuses([company.pk], [parse_period(JAN)])
 
 
 # --- Stages, filters, counts, totals ------------------------------------------------------------------------
