@@ -141,18 +141,18 @@ def _tables() -> dict[str, str]:
 # grouped scan of the month's rows, joined to the companies: revisions, summaries, logins, stored item statuses.
 _BOARD = """
 co AS MATERIALIZED (SELECT id, nip, name, enabled FROM {company} WHERE id IN ({companies})),
-rev AS (SELECT f.company_id, count(*) AS figures, count(*) FILTER (WHERE r.state = %s) AS pending,
+rev AS MATERIALIZED (SELECT f.company_id, count(*) AS figures, count(*) FILTER (WHERE r.state = %s) AS pending,
                count(*) FILTER (WHERE r.state = %s) AS approved, max(r.created_at) AS data_at
         FROM {revision} r JOIN {figure} f ON f.id = r.figure_id
         WHERE f.period = %s AND f.company_id IN (SELECT id FROM co) GROUP BY f.company_id),
-msg AS (SELECT company_id, max(sent_at) FILTER (WHERE status = ANY(%s)) AS sent_at,
+msg AS MATERIALIZED (SELECT company_id, max(sent_at) FILTER (WHERE status = ANY(%s)) AS sent_at,
                bool_or(status = ANY(%s)) AS queued
         FROM {message} WHERE period = %s AND purpose = ANY(%s) AND company_id IN (SELECT id FROM co)
         GROUP BY company_id),
-login AS (SELECT cp.company_id, max(u.last_login) AS last_login
+login AS MATERIALIZED (SELECT cp.company_id, max(u.last_login) AS last_login
           FROM {company_person} cp JOIN {person} p ON p.id = cp.person_id JOIN {user} u ON u.id = p.user_id
           WHERE cp.company_id IN (SELECT id FROM co) GROUP BY cp.company_id),
-pay AS (SELECT company_id, count(*) AS items, count(*) FILTER (WHERE state = %s) AS paid_by_client,
+pay AS MATERIALIZED (SELECT company_id, count(*) AS items, count(*) FILTER (WHERE state = %s) AS paid_by_client,
                count(*) FILTER (WHERE state = ANY(%s)) AS settled, sum(amount) AS amount,
                sum(left_to_pay) AS left_to_pay,
                sum(left_to_pay) FILTER (WHERE left_to_pay > 0 AND due_date < %s) AS overdue_amount,
@@ -160,7 +160,7 @@ pay AS (SELECT company_id, count(*) AS items, count(*) FILTER (WHERE state = %s)
                bool_or(left_to_pay > 0 AND due_date >= %s AND due_date <= %s) AS due_soon
         FROM {item_status} WHERE period = %s AND amount > 0 AND company_id IN (SELECT id FROM co)
         GROUP BY company_id),
-board AS (
+board AS MATERIALIZED (
     SELECT co.id, co.nip, co.name, co.enabled, coalesce(rev.figures, 0) AS figures,
            coalesce(rev.pending, 0) AS pending, coalesce(rev.approved, 0) AS approved, rev.data_at,
            msg.sent_at AS summary_sent_at, coalesce(msg.queued, false) AS summary_queued,
@@ -176,7 +176,8 @@ board AS (
 
 
 class BoardQuery:
-    """The board's SQL for these companies, month and day: ``counts_and_totals`` and ``rows``."""
+    """The board's SQL for these companies, month and day: the counts and totals alone (``counts_and_totals``),
+    with one page of the chosen filter in the same statement (``counts_and_page``), or every row (``rows``)."""
 
     def __init__(self, companies: QuerySet[Company], period: date, today: date):
         company_sql, company_params = companies.order_by().values("pk").query.sql_with_params()
@@ -190,16 +191,43 @@ class BoardQuery:
             PaymentState.PAID_BY_CLIENT, [PaymentState.SETTLED, PaymentState.HISTORY], today, today, soon, period,
         ]
 
-    def counts_and_totals(self, filter_key: str) -> tuple[dict[str, int], BoardTotals]:
+    @staticmethod
+    def _counts(filter_key: str) -> str:
         chosen = CONDITIONS[filter_key]
-        counts = ", ".join(f"count(*) FILTER (WHERE {condition})" for condition in CONDITIONS.values())
-        sums = ", ".join(f"coalesce(sum({column}) FILTER (WHERE {chosen}), 0)"
-                         for column in ("amount", "left_to_pay", "overdue_amount"))
-        with connection.cursor() as cursor:
-            cursor.execute(f"{self.sql} SELECT {counts}, {sums} FROM board", self.params)  # noqa: S608
-            values = cursor.fetchone()
+        counts = [f"count(*) FILTER (WHERE {condition}) AS n_{n}" for n, condition in enumerate(CONDITIONS.values())]
+        sums = [f"coalesce(sum({column}) FILTER (WHERE {chosen}), 0) AS s_{column}"
+                for column in ("amount", "left_to_pay", "overdue_amount")]
+        return f"SELECT {', '.join(counts + sums)}, count(*) FILTER (WHERE {chosen}) AS chosen FROM board"  # noqa: S608
+
+    @staticmethod
+    def _read_counts(filter_key: str, values) -> tuple[dict[str, int], BoardTotals]:
         counts = dict(zip(CONDITIONS, values[:len(CONDITIONS)], strict=True))
-        return counts, BoardTotals(counts[filter_key], *values[len(CONDITIONS):])
+        return counts, BoardTotals(counts[filter_key], *values[len(CONDITIONS):len(CONDITIONS) + 3])
+
+    def counts_and_totals(self, filter_key: str) -> tuple[dict[str, int], BoardTotals]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{self.sql} {self._counts(filter_key)}", self.params)
+            return self._read_counts(filter_key, cursor.fetchone())
+
+    def counts_and_page(self, filter_key: str, number: int, per_page: int
+                        ) -> tuple[dict[str, int], BoardTotals, int, list[BoardRow]]:
+        """The counts and totals, and page ``number`` of the filter's rows, in one statement. A page number out of
+        range gives the last page, as ``Paginator.get_page`` does; returns the page's offset with its rows."""
+        width = len(CONDITIONS) + 4
+        sql = (f"{self.sql}, counts AS MATERIALIZED ({self._counts(filter_key)}), "  # noqa: S608
+               "shown AS (SELECT greatest(ceil(chosen::numeric / %s)::int, 1) AS pages FROM counts), "
+               "start AS (SELECT (CASE WHEN %s < 1 OR %s > pages THEN pages ELSE %s END - 1) * %s AS at FROM shown), "
+               f"page AS (SELECT {', '.join(COLUMNS)} FROM board WHERE {CONDITIONS[filter_key]} ORDER BY name, id "
+               "LIMIT %s OFFSET (SELECT at FROM start)) "
+               "SELECT counts.*, start.at, page.* FROM counts CROSS JOIN start LEFT JOIN page ON true "
+               "ORDER BY page.name, page.id")
+        params = [*self.params, per_page, number, number, number, per_page, per_page]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            records = cursor.fetchall()
+        counts, totals = self._read_counts(filter_key, records[0])
+        rows = [BoardRow(*record[width + 1:]) for record in records if record[width + 1] is not None]
+        return counts, totals, records[0][width], rows
 
     def rows(self, filter_key: str, offset: int = 0, limit: int | None = None) -> list[BoardRow]:
         page = " LIMIT %s OFFSET %s" if limit is not None else ""
@@ -211,11 +239,12 @@ class BoardQuery:
 
 
 class BoardRows(Sequence):
-    """The rows of the chosen filter, read a slice at a time (the view's ``Paginator`` asks for one page): its
-    ``count()`` is the filter's count, already known; iterating reads every row (the export, bulk actions)."""
+    """The rows of the chosen filter, read a slice at a time: its ``count()`` is the filter's count, already
+    known; the page ``month_board`` read with the counts is served without a query (the view's ``Paginator``
+    asks for it); any other slice is one query, and iterating reads every row (the export, bulk actions)."""
 
-    def __init__(self, query: BoardQuery, filter_key: str, count: int):
-        self._query, self._key, self._count = query, filter_key, count
+    def __init__(self, query: BoardQuery, filter_key: str, count: int, page: tuple[int, list[BoardRow]] | None):
+        self._query, self._key, self._count, self._page = query, filter_key, count, page
         self._all: list[BoardRow] | None = None
 
     def count(self) -> int:
@@ -229,7 +258,11 @@ class BoardRows(Sequence):
             start, stop, step = index.indices(self._count)
             if self._all is not None or step != 1:
                 return list(self)[index]
-            return self._query.rows(self._key, start, max(stop - start, 0)) if stop > start else []
+            if stop <= start:
+                return []
+            if self._page is not None and self._page[0] == start and start + len(self._page[1]) == stop:
+                return list(self._page[1])
+            return self._query.rows(self._key, start, stop - start)
         return self[index:index + 1][0] if 0 <= index < self._count else list(self)[index]
 
     def __iter__(self) -> Iterator[BoardRow]:
@@ -247,6 +280,14 @@ class Board:
     totals: BoardTotals = field(default_factory=BoardTotals)  # of ``rows``
 
 
+def page_number(value) -> int:
+    """A page number as ``Paginator.get_page`` reads it: anything but an integer is the first page."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 1
+
+
 def _companies(companies: QuerySet[Company], q: str) -> QuerySet[Company]:
     text = q.strip()
     if text:
@@ -255,14 +296,19 @@ def _companies(companies: QuerySet[Company], q: str) -> QuerySet[Company]:
 
 
 def month_board(companies: QuerySet[Company], period: date, today: date, *, filter_key: str = "",
-                q: str = "") -> Board:
+                q: str = "", page=None, per_page: int = 50) -> Board:
     """The board of ``period`` for these companies (the staff login's), filtered by ``filter_key`` (FILTERS;
     anything else: all) and a name/NIP search; counts per filter over the searched companies, totals of the
-    filtered rows. One query here, one more for each slice of ``rows`` read."""
+    filtered rows. One query, which also reads page ``page`` of ``per_page`` rows when a page is asked for
+    (``Paginator(board.rows, per_page).get_page(page)`` then needs none); without one, each slice of ``rows``
+    read is one more."""
     key = filter_key if filter_key in CONDITIONS else ""
     query = BoardQuery(_companies(companies, q), period, today)
-    counts, totals = query.counts_and_totals(key)
-    return Board(period, today, BoardRows(query, key, totals.companies), counts, totals)
+    if page is None:
+        counts, totals = query.counts_and_totals(key)
+        return Board(period, today, BoardRows(query, key, totals.companies, None), counts, totals)
+    counts, totals, offset, rows = query.counts_and_page(key, page_number(page), per_page)
+    return Board(period, today, BoardRows(query, key, totals.companies, (offset, rows)), counts, totals)
 
 
 # --- Bulk actions -----------------------------------------------------------------------------------------

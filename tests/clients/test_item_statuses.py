@@ -30,10 +30,17 @@ from sync.ingest import apply_batch
 from tests.clients import batches as b
 from tests.clients.bank_files import reparse, statement, y_lines
 from tests.conftest import PESEL_CAROL
-from tests.offices.test_panel_settings import _form_data
 
 JAN, FEB, MAR = parse_period("2026-01"), parse_period("2026-02"), parse_period("2026-03")
 D = Decimal
+
+
+def _settings_form(**values) -> dict:
+    """The office settings page's form as a browser posts it (checkboxes off are left out)."""
+    data = {"match_payers": "on", "auto_create_companies": "on", "sync_interval_minutes": "60",
+            "office_name": "Biuro Alfa", "reminder_days": "3,1", "quiet_hours_start": "21:00",
+            "quiet_hours_end": "08:00", "undo_window_minutes": "5", **values}
+    return {key: value for key, value in data.items() if value != ""}
 
 
 def _fresh(companies=None) -> dict:
@@ -145,13 +152,13 @@ def test_a_companys_go_live_month_and_back(cast):
 
 def test_the_offices_go_live_month_set_in_the_panel(office_client, cast):
     client = office_client(cast.office_a, cast.alice)
-    response = client.post("/panel/settings/", _form_data(go_live_month="2026-02"))
+    response = client.post("/panel/settings/", _settings_form(go_live_month="2026-02"))
     assert response.status_code == 302
     with schema_context(cast.office_a.schema_name):
         assert OfficeSettings.load().go_live_month == FEB
         assert _state(cast.company_y, "CIT") == (PaymentState.HISTORY, D("0"))
         assert _stored() == _fresh()
-    client.post("/panel/settings/", _form_data())  # no go-live month: history is a debt again
+    client.post("/panel/settings/", _settings_form())  # no go-live month: history is a debt again
     with schema_context(cast.office_a.schema_name):
         assert _state(cast.company_y, "CIT") == (PaymentState.DUE, D("90.00"))
         assert _stored() == _fresh()
