@@ -470,4 +470,4 @@ class Erasure(models.Model):
 
 # Registered here; defined apart to keep this module small (see its docstring).
 from clients.models_bank import BankStatement, BankStatementLine, LineStatus, StatementSource  # noqa: E402, F401
-from clients.models_payments import Settlement, SettlementSource  # noqa: E402, F401
+from clients.models_payments import ItemStatus, Settlement, SettlementSource  # noqa: E402, F401

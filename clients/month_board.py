@@ -1,15 +1,15 @@
 """The office's month board: one month across all companies, one row per company, a column per stage.
 
 Stages of a company's month: data arrived → approved → summary sent → seen by the client → paid per the
-client → settled. The first four are read in SQL (one grouped query each); the last two are the one payment
-status (``clients.unpaid.payment_items`` → ``clients.payment_status``), read for every company of the month in
-its light form (rows, not model instances), so the board never computes "paid" a second way.
+client → settled. Everything is read in SQL, and the filters, counts, totals and the page are computed there:
+one statement for the counts and totals, one for the page (or for every row of the filter: the export and the
+"all of this filter" bulk actions), whatever the number of companies (``tests/offices/test_month_board.py``;
+5,000 companies: docs/benchmarks.md).
 
-The number of queries does not depend on the number of companies (``tests/offices/test_month_board.py``): the
-companies, the month's values, summaries, logins, and the payment items' revisions, marks, settlements and
-go-live month.
-Filters, counts and totals are computed over every row in Python (5,000 companies: see docs/benchmarks.md),
-then the view shows a page of them.
+The two payment stages read the one payment status as stored per item (``ItemStatus``, written by
+``clients.item_statuses`` through ``clients.unpaid.payment_items`` → ``clients.payment_status.status_of``),
+so the board never computes "paid" a second way: it only counts and sums the stored states, and compares due
+dates with today ("overdue", "due in 3 days").
 
 "Seen by the client" follows the delivery log (offices/panel/messages.py): a login of one of the company's
 people after the month's last summary went out.
@@ -17,21 +17,22 @@ people after the month's last summary went out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from clients.messaging.models import Message, Status
 from clients.messaging.services import SUMMARY_PURPOSES, queue_nudge, queue_summary
-from clients.models import Company, CompanyPerson, Figure, Revision, RevisionState
+from clients.models import Company, CompanyPerson, Figure, ItemStatus, Person, Revision, RevisionState
 from clients.office_settling import settle_approved
 from clients.payment_status import PaymentState
 from clients.review import folded, name_search
-from clients.unpaid import LightCompany, payment_items
 
 ZERO = Decimal("0.00")
 #: "due in 3 days and not paid": today and the next three days.
@@ -50,6 +51,20 @@ FILTERS = {
     "settled": _("settled"),
 }
 
+#: Each filter as a condition on the columns of the board's rows (``_BOARD`` below); ``BoardRow``'s properties
+#: of the same names say the same for one row (the page's badges).
+CONDITIONS = {
+    "": "TRUE",
+    "no_data": "figures = 0",
+    "to_approve": "pending > 0",
+    "not_sent": "approved > 0 AND pending = 0 AND summary_sent_at IS NULL AND NOT summary_queued",
+    "not_seen": "summary_sent_at IS NOT NULL AND seen_at IS NULL",
+    "due_soon": "due_soon",
+    "overdue": "overdue_amount > 0",
+    "paid_not_settled": "paid_by_client > 0",
+    "settled": "items > 0 AND settled = items",
+}
+
 
 @dataclass
 class BoardRow:
@@ -59,7 +74,6 @@ class BoardRow:
     nip: str
     name: str
     enabled: bool
-    company: LightCompany  # what the payment status reads of the company
     figures: int = 0  # values (revisions) of the month: data arrived
     pending: int = 0
     approved: int = 0
@@ -100,21 +114,11 @@ class BoardRow:
     def all_settled(self) -> bool:
         return self.items > 0 and self.settled == self.items
 
-    def matches(self, key: str) -> bool:
-        return MATCHERS[key](self)
 
-
-MATCHERS = {
-    "": lambda row: True,
-    "no_data": lambda row: not row.has_data,
-    "to_approve": lambda row: row.pending > 0,
-    "not_sent": lambda row: row.fully_approved and not row.summary_sent and not row.summary_queued,
-    "not_seen": lambda row: row.summary_sent and not row.seen,
-    "due_soon": lambda row: row.due_soon,
-    "overdue": lambda row: row.overdue,
-    "paid_not_settled": lambda row: row.paid_by_client > 0,
-    "settled": lambda row: row.all_settled,
-}
+#: BoardRow's fields in the order of the SQL's columns.
+COLUMNS = ("id", "nip", "name", "enabled", "figures", "pending", "approved", "data_at", "summary_sent_at",
+           "summary_queued", "seen_at", "items", "paid_by_client", "settled", "amount", "left_to_pay",
+           "overdue_amount", "next_due", "due_soon")
 
 
 @dataclass
@@ -125,13 +129,163 @@ class BoardTotals:
     overdue_amount: Decimal = ZERO
 
 
+def _tables() -> dict[str, str]:
+    user = get_user_model()
+    return {"company": Company._meta.db_table, "figure": Figure._meta.db_table,
+            "revision": Revision._meta.db_table, "message": Message._meta.db_table,
+            "company_person": CompanyPerson._meta.db_table, "person": Person._meta.db_table,
+            "user": user._meta.db_table, "item_status": ItemStatus._meta.db_table}
+
+
+# The rows of the board, one per company of ``co`` (the staff login's companies, searched). Each stage is one
+# grouped scan of the month's rows, joined to the companies: revisions, summaries, logins, stored item statuses.
+_BOARD = """
+co AS MATERIALIZED (SELECT id, nip, name, enabled FROM {company} WHERE id IN ({companies})),
+rev AS MATERIALIZED (SELECT f.company_id, count(*) AS figures, count(*) FILTER (WHERE r.state = %s) AS pending,
+               count(*) FILTER (WHERE r.state = %s) AS approved, max(r.created_at) AS data_at
+        FROM {revision} r JOIN {figure} f ON f.id = r.figure_id
+        WHERE f.period = %s AND f.company_id IN (SELECT id FROM co) GROUP BY f.company_id),
+msg AS MATERIALIZED (SELECT company_id, max(sent_at) FILTER (WHERE status = ANY(%s)) AS sent_at,
+               bool_or(status = ANY(%s)) AS queued
+        FROM {message} WHERE period = %s AND purpose = ANY(%s) AND company_id IN (SELECT id FROM co)
+        GROUP BY company_id),
+login AS MATERIALIZED (SELECT cp.company_id, max(u.last_login) AS last_login
+          FROM {company_person} cp JOIN {person} p ON p.id = cp.person_id JOIN {user} u ON u.id = p.user_id
+          WHERE cp.company_id IN (SELECT id FROM co) GROUP BY cp.company_id),
+pay AS MATERIALIZED (SELECT company_id, count(*) AS items, count(*) FILTER (WHERE state = %s) AS paid_by_client,
+               count(*) FILTER (WHERE state = ANY(%s)) AS settled, sum(amount) AS amount,
+               sum(left_to_pay) AS left_to_pay,
+               sum(left_to_pay) FILTER (WHERE left_to_pay > 0 AND due_date < %s) AS overdue_amount,
+               min(due_date) FILTER (WHERE left_to_pay > 0) AS next_due,
+               bool_or(left_to_pay > 0 AND due_date >= %s AND due_date <= %s) AS due_soon
+        FROM {item_status} WHERE period = %s AND amount > 0 AND company_id IN (SELECT id FROM co)
+        GROUP BY company_id),
+board AS MATERIALIZED (
+    SELECT co.id, co.nip, co.name, co.enabled, coalesce(rev.figures, 0) AS figures,
+           coalesce(rev.pending, 0) AS pending, coalesce(rev.approved, 0) AS approved, rev.data_at,
+           msg.sent_at AS summary_sent_at, coalesce(msg.queued, false) AS summary_queued,
+           CASE WHEN msg.sent_at IS NOT NULL AND login.last_login >= msg.sent_at THEN login.last_login END
+               AS seen_at,
+           coalesce(pay.items, 0) AS items, coalesce(pay.paid_by_client, 0) AS paid_by_client,
+           coalesce(pay.settled, 0) AS settled, coalesce(pay.amount, 0) AS amount,
+           coalesce(pay.left_to_pay, 0) AS left_to_pay, coalesce(pay.overdue_amount, 0) AS overdue_amount,
+           pay.next_due, coalesce(pay.due_soon, false) AS due_soon
+    FROM co LEFT JOIN rev ON rev.company_id = co.id LEFT JOIN msg ON msg.company_id = co.id
+         LEFT JOIN login ON login.company_id = co.id LEFT JOIN pay ON pay.company_id = co.id)
+"""
+
+
+class BoardQuery:
+    """The board's SQL for these companies, month and day: the counts and totals alone (``counts_and_totals``),
+    with one page of the chosen filter in the same statement (``counts_and_page``), or every row (``rows``)."""
+
+    def __init__(self, companies: QuerySet[Company], period: date, today: date):
+        company_sql, company_params = companies.order_by().values("pk").query.sql_with_params()
+        self.sql = "WITH " + _BOARD.format(companies=company_sql, **_tables())
+        soon = today + timedelta(days=DUE_SOON_DAYS)
+        self.params = [
+            *company_params,
+            RevisionState.PENDING, RevisionState.APPROVED, period,
+            [Status.SENT, Status.DELIVERED, Status.UNKNOWN], [Status.QUEUED, Status.SENDING], period,
+            list(SUMMARY_PURPOSES),
+            PaymentState.PAID_BY_CLIENT, [PaymentState.SETTLED, PaymentState.HISTORY], today, today, soon, period,
+        ]
+
+    @staticmethod
+    def _counts(filter_key: str) -> str:
+        chosen = CONDITIONS[filter_key]
+        counts = [f"count(*) FILTER (WHERE {condition}) AS n_{n}" for n, condition in enumerate(CONDITIONS.values())]
+        sums = [f"coalesce(sum({column}) FILTER (WHERE {chosen}), 0) AS s_{column}"
+                for column in ("amount", "left_to_pay", "overdue_amount")]
+        return f"SELECT {', '.join(counts + sums)}, count(*) FILTER (WHERE {chosen}) AS chosen FROM board"  # noqa: S608
+
+    @staticmethod
+    def _read_counts(filter_key: str, values) -> tuple[dict[str, int], BoardTotals]:
+        counts = dict(zip(CONDITIONS, values[:len(CONDITIONS)], strict=True))
+        return counts, BoardTotals(counts[filter_key], *values[len(CONDITIONS):len(CONDITIONS) + 3])
+
+    def counts_and_totals(self, filter_key: str) -> tuple[dict[str, int], BoardTotals]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{self.sql} {self._counts(filter_key)}", self.params)
+            return self._read_counts(filter_key, cursor.fetchone())
+
+    def counts_and_page(self, filter_key: str, number: int, per_page: int
+                        ) -> tuple[dict[str, int], BoardTotals, int, list[BoardRow]]:
+        """The counts and totals, and page ``number`` of the filter's rows, in one statement. A page number out of
+        range gives the last page, as ``Paginator.get_page`` does; returns the page's offset with its rows."""
+        width = len(CONDITIONS) + 4
+        sql = (f"{self.sql}, counts AS MATERIALIZED ({self._counts(filter_key)}), "  # noqa: S608
+               "shown AS (SELECT greatest(ceil(chosen::numeric / %s)::int, 1) AS pages FROM counts), "
+               "start AS (SELECT (CASE WHEN %s < 1 OR %s > pages THEN pages ELSE %s END - 1) * %s AS at FROM shown), "
+               f"page AS (SELECT {', '.join(COLUMNS)} FROM board WHERE {CONDITIONS[filter_key]} ORDER BY name, id "
+               "LIMIT %s OFFSET (SELECT at FROM start)) "
+               "SELECT counts.*, start.at, page.* FROM counts CROSS JOIN start LEFT JOIN page ON true "
+               "ORDER BY page.name, page.id")
+        params = [*self.params, per_page, number, number, number, per_page, per_page]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            records = cursor.fetchall()
+        counts, totals = self._read_counts(filter_key, records[0])
+        rows = [BoardRow(*record[width + 1:]) for record in records if record[width + 1] is not None]
+        return counts, totals, records[0][width], rows
+
+    def rows(self, filter_key: str, offset: int = 0, limit: int | None = None) -> list[BoardRow]:
+        page = " LIMIT %s OFFSET %s" if limit is not None else ""
+        params = [*self.params, limit, offset] if limit is not None else self.params
+        with connection.cursor() as cursor:
+            cursor.execute(f"{self.sql} SELECT {', '.join(COLUMNS)} FROM board WHERE {CONDITIONS[filter_key]} "  # noqa: S608
+                           f"ORDER BY name, id{page}", params)
+            return [BoardRow(*row) for row in cursor.fetchall()]
+
+
+class BoardRows(Sequence):
+    """The rows of the chosen filter, read a slice at a time: its ``count()`` is the filter's count, already
+    known; the page ``month_board`` read with the counts is served without a query (the view's ``Paginator``
+    asks for it); any other slice is one query, and iterating reads every row (the export, bulk actions)."""
+
+    def __init__(self, query: BoardQuery, filter_key: str, count: int, page: tuple[int, list[BoardRow]] | None):
+        self._query, self._key, self._count, self._page = query, filter_key, count, page
+        self._all: list[BoardRow] | None = None
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            if self._all is not None or step != 1:
+                return list(self)[index]
+            if stop <= start:
+                return []
+            if self._page is not None and self._page[0] == start and start + len(self._page[1]) == stop:
+                return list(self._page[1])
+            return self._query.rows(self._key, start, stop - start)
+        return self[index:index + 1][0] if 0 <= index < self._count else list(self)[index]
+
+    def __iter__(self) -> Iterator[BoardRow]:
+        if self._all is None:
+            self._all = self._query.rows(self._key)
+        return iter(self._all)
+
+
 @dataclass
 class Board:
     period: date
     today: date
-    rows: list[BoardRow]  # the rows of the chosen filter
+    rows: BoardRows  # the rows of the chosen filter (read when sliced or iterated)
     counts: dict[str, int] = field(default_factory=dict)  # filter key → companies, over the whole month
     totals: BoardTotals = field(default_factory=BoardTotals)  # of ``rows``
+
+
+def page_number(value) -> int:
+    """A page number as ``Paginator.get_page`` reads it: anything but an integer is the first page."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 1
 
 
 def _companies(companies: QuerySet[Company], q: str) -> QuerySet[Company]:
@@ -141,92 +295,20 @@ def _companies(companies: QuerySet[Company], q: str) -> QuerySet[Company]:
     return companies
 
 
-def _rows(companies: QuerySet[Company]) -> dict[int, BoardRow]:
-    fields = ("pk", "nip", "name", "enabled", "income_tax_period", "go_live_month")
-    return {pk: BoardRow(pk, nip, name, enabled, LightCompany(pk, income_tax_period, go_live_month))
-            for pk, nip, name, enabled, income_tax_period, go_live_month
-            in companies.order_by("name", "pk").values_list(*fields)}
-
-
-def _add_figures(rows: dict[int, BoardRow], companies, period: date) -> None:
-    # Revisions, not figures: every figure has at least one, and counting them needs no DISTINCT.
-    grouped = (Revision.objects.filter(figure__company__in=companies, figure__period=period)
-               .values_list("figure__company_id")
-               .annotate(n=Count("id"), pending=Count("id", filter=Q(state=RevisionState.PENDING)),
-                         approved=Count("id", filter=Q(state=RevisionState.APPROVED)), at=Max("created_at"))
-               .order_by())
-    for company_id, revisions, pending, approved, data_at in grouped:
-        row = rows.get(company_id)
-        if row is not None:
-            row.figures, row.pending, row.approved, row.data_at = revisions, pending, approved, data_at
-
-
-def _add_summaries(rows: dict[int, BoardRow], companies, period: date) -> None:
-    sent = Q(status__in=[Status.SENT, Status.DELIVERED, Status.UNKNOWN])
-    grouped = (Message.objects.filter(company__in=companies, period=period, purpose__in=SUMMARY_PURPOSES)
-               .values("company_id")
-               .annotate(sent_at=Max("sent_at", filter=sent),
-                         queued=Count("id", filter=Q(status__in=[Status.QUEUED, Status.SENDING]))))
-    for entry in grouped:
-        row = rows.get(entry["company_id"])
-        if row is not None:
-            row.summary_sent_at, row.summary_queued = entry["sent_at"], entry["queued"] > 0
-
-
-def _add_seen(rows: dict[int, BoardRow], companies) -> None:
-    grouped = (CompanyPerson.objects.filter(company__in=companies, person__user__isnull=False)
-               .values("company_id").annotate(last_login=Max("person__user__last_login")))
-    for entry in grouped:
-        row = rows.get(entry["company_id"])
-        if row is not None and row.summary_sent_at and entry["last_login"] \
-                and entry["last_login"] >= row.summary_sent_at:
-            row.seen_at = entry["last_login"]
-
-
-def _add_payments(rows: dict[int, BoardRow], companies, period: date, today: date) -> None:
-    """Paid per the client, settled, left to pay: from the one payment status of each item."""
-    soon = today + timedelta(days=DUE_SOON_DAYS)
-    light = [row.company for row in rows.values()]
-    for item in payment_items(light, today, period=period, light=True, company_query=companies):
-        status = item.status
-        if status.amount <= 0:
-            continue  # a refund or zero: nothing to pay
-        row = rows[item.company.pk]
-        row.items += 1
-        row.amount += status.amount
-        if status.state in (PaymentState.SETTLED, PaymentState.HISTORY):
-            row.settled += 1
-        elif status.state == PaymentState.PAID_BY_CLIENT:
-            row.paid_by_client += 1
-        left = status.left_to_pay
-        if left > 0:
-            row.left_to_pay += left
-            if item.due_date is not None:
-                row.next_due = min(row.next_due or item.due_date, item.due_date)
-                if item.due_date < today:
-                    row.overdue_amount += left
-                elif item.due_date <= soon:
-                    row.due_soon = True
-
-
 def month_board(companies: QuerySet[Company], period: date, today: date, *, filter_key: str = "",
-                q: str = "") -> Board:
-    """The board of ``period`` for these companies (the staff login's), filtered by ``filter_key`` (FILTERS)
-    and a name/NIP search; counts per filter over the searched companies, totals of the filtered rows."""
-    companies = _companies(companies, q)
-    rows = _rows(companies)
-    if rows:
-        _add_figures(rows, companies, period)
-        _add_summaries(rows, companies, period)
-        _add_seen(rows, companies)
-        _add_payments(rows, companies, period, today)
-    every = list(rows.values())
-    counts = {key: sum(1 for row in every if MATCHERS[key](row)) for key in FILTERS}
-    chosen = [row for row in every if MATCHERS[filter_key](row)] if filter_key in MATCHERS else every
-    totals = BoardTotals(companies=len(chosen), amount=sum((r.amount for r in chosen), ZERO),
-                         left_to_pay=sum((r.left_to_pay for r in chosen), ZERO),
-                         overdue_amount=sum((r.overdue_amount for r in chosen), ZERO))
-    return Board(period, today, chosen, counts, totals)
+                q: str = "", page=None, per_page: int = 50) -> Board:
+    """The board of ``period`` for these companies (the staff login's), filtered by ``filter_key`` (FILTERS;
+    anything else: all) and a name/NIP search; counts per filter over the searched companies, totals of the
+    filtered rows. One query, which also reads page ``page`` of ``per_page`` rows when a page is asked for
+    (``Paginator(board.rows, per_page).get_page(page)`` then needs none); without one, each slice of ``rows``
+    read is one more."""
+    key = filter_key if filter_key in CONDITIONS else ""
+    query = BoardQuery(_companies(companies, q), period, today)
+    if page is None:
+        counts, totals = query.counts_and_totals(key)
+        return Board(period, today, BoardRows(query, key, totals.companies, None), counts, totals)
+    counts, totals, offset, rows = query.counts_and_page(key, page_number(page), per_page)
+    return Board(period, today, BoardRows(query, key, totals.companies, (offset, rows)), counts, totals)
 
 
 # --- Bulk actions -----------------------------------------------------------------------------------------

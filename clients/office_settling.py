@@ -9,21 +9,26 @@ from datetime import date
 
 from django.utils import timezone
 
+from clients.item_statuses import refresh_after_company_go_live
 from clients.models import Company, CompanyChange, add_months
 from clients.models_payments import ZUS_ITEM, SettlementSource
 from clients.settlements import SettlementCounts, SettlementEntry, record_settlements_of
 from clients.unpaid import PaymentItem, payment_items
+from offices.accounts.models import OfficeSettings
 
 
 def set_company_go_live(company: Company, month: date | None, *, by) -> bool:
-    """This company's own go-live month (None: the office's); audited. Returns whether it changed."""
+    """This company's own go-live month (None: the office's); audited, and its items' stored status follows.
+    Returns whether it changed."""
     if company.go_live_month == month:
         return False
     CompanyChange.objects.create(company=company, user=by, action=CompanyChange.Action.GO_LIVE, details={
         "go_live_month": [f"{company.go_live_month:%Y-%m}" if company.go_live_month else "",
                           f"{month:%Y-%m}" if month else ""]})
+    old = company.go_live_month
     Company.objects.filter(pk=company.pk).update(go_live_month=month)
     company.go_live_month = month
+    refresh_after_company_go_live(company, old, month, OfficeSettings.load().go_live_month)
     return True
 
 

@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients.item_statuses import refresh_months
 from clients.messaging.models import Message, Suppression
 from clients.models import (
     ApprovalLog,
@@ -296,7 +297,10 @@ def _pseudonym(person: Person) -> str:
 
 def _anonymise_person(person: Person) -> None:
     if person.pesel:
-        Figure.objects.filter(payer_key=person.pesel).update(payer_key=_pseudonym(person))
+        figures = Figure.objects.filter(payer_key=person.pesel)
+        months = set(figures.values_list("company_id", "period"))
+        figures.update(payer_key=_pseudonym(person))
+        refresh_months(months)  # the items' key changed: their stored payment status follows
     for field in ("email", "phone"):
         value = getattr(person, field)
         if value:

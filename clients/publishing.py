@@ -9,7 +9,9 @@ agent's batch (``sync.ingest``: ``approve`` or an on-sync rule) — so all of th
 3. a correction is queued to every person who was already sent a summary of an affected month
    (``clients.messaging.services.queue_corrections_for``): whoever approved, a client told about a month
    hears about the change. The messages are written in the approval's transaction (rolled back with it,
-   never lost after it) and put on the broker once it commits.
+   never lost after it) and put on the broker once it commits;
+4. the stored payment status of the affected months' items is refreshed
+   (``clients.item_statuses.refresh_months``), in the same transaction.
 
 It is set-based (a constant number of statements whatever the number of revisions), so the bulk path of
 a sync can use it. The caller holds the companies' row locks (``clients.approval.lock_company`` or
@@ -26,6 +28,7 @@ from datetime import date
 from django.db.models import QuerySet
 
 from clients import bulk
+from clients.item_statuses import refresh_months
 from clients.messaging.services import queue_corrections_for
 from clients.models import ApprovalLog, Revision, RevisionState
 
@@ -92,5 +95,6 @@ def publish(revisions: QuerySet[Revision] | Iterable[int], *, by: Approver,
                     agent_id=by.agent_id, agent_name=by.name, batch_ref=batch_ref[:64])
         for company_id, count in sorted(result.per_company.items())])
     queue_corrections_for(result.months)
+    refresh_months(result.months)
     return result
 

@@ -1,6 +1,7 @@
 """What a client changes themselves: "I have paid this" marks and message preferences.
 
-Views call these; the office panel reads the marks through :func:`paid_marks_for`.
+Views call these; the office panel reads the marks through :func:`paid_marks_for`. A mark (or its undo)
+refreshes the item's stored payment status (``clients.item_statuses``).
 """
 
 from datetime import date
@@ -11,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients.item_statuses import refresh_item_statuses
 from clients.models import Company, PaymentMark, Person
 from clients.unpaid import PaymentItem
 from clients.validators import normalize_phone
@@ -29,6 +31,7 @@ def mark_paid(item: PaymentItem, *, by) -> PaymentMark:
         update_conflicts=True, unique_fields=["figure"], update_fields=["amount", "marked_by", "marked_at"])
     mark = PaymentMark.objects.get(figure=item.figure)
     item.mark = mark
+    refresh_item_statuses([item.company.pk], [item.period])
     return mark
 
 
@@ -37,6 +40,8 @@ def unmark_paid(item: PaymentItem) -> bool:
     """Undo a paid mark; False when there was none."""
     deleted, _rows = PaymentMark.objects.filter(figure=item.figure).delete()
     item.mark = None
+    if deleted:
+        refresh_item_statuses([item.company.pk], [item.period])
     return bool(deleted)
 
 

@@ -4,7 +4,8 @@
 A settlement is keyed like its item — (company, period, what, payer) with ``what`` a tax type or ``ZUS`` —
 so one that arrives before its item is kept (*unmatched*, listed for the office) and applies as soon as the
 item arrives. An identical repeat changes nothing; another amount replaces the earlier one. Every change is
-in the company's audit trail (``CompanyChange``, action ``settled``).
+in the company's audit trail (``CompanyChange``, action ``settled``) and refreshes the items' stored status
+(``clients.item_statuses``).
 """
 
 from __future__ import annotations
@@ -19,12 +20,10 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from clients.access import mask_pesel
+from clients.item_statuses import refresh_item_statuses
 from clients.models import Company, CompanyChange, Figure, Settlement
-from clients.models_payments import ZUS_ITEM
+from clients.models_payments import ZUS_ITEM, ItemKey, settlements_of
 from clients.vocabulary import STATEMENT_PREFIX, TAX_PREFIX, ZUS_PREFIX
-
-#: (company id, period, what, payer key): how an item and its settlement find each other.
-ItemKey = tuple[int, date, str, str]
 
 
 @dataclass(frozen=True)
@@ -44,19 +43,6 @@ class SettlementCounts:
 
     def as_json(self) -> dict:
         return {"recorded": self.recorded, "unchanged": self.unchanged, "unmatched": self.unmatched}
-
-
-def settlement_key(settlement: Settlement) -> ItemKey:
-    return (settlement.company_id, settlement.period, settlement.what, settlement.payer_key)
-
-
-def settlements_of(company_ids, **filters) -> dict[ItemKey, Settlement]:
-    """The settlements of these companies (``filters`` on Settlement fields, e.g. ``period=…``; ``company_ids``
-    None: the companies are in ``filters``). One query."""
-    if company_ids is not None:
-        filters["company_id__in"] = list(company_ids)
-    rows = Settlement.objects.filter(**filters)
-    return {settlement_key(row): row for row in rows}
 
 
 def _items_present(company_ids, periods) -> set[ItemKey]:
@@ -124,6 +110,9 @@ def _record(pairs, *, source: str, program: str, by, agent_name: str) -> Settlem
         Settlement.objects.bulk_update(changed, ["amount", "paid_on", "source", "program", "recorded_by",
                                                  "agent_name", "recorded_at"])
     CompanyChange.objects.bulk_create(audit)
+    if written_keys := {(row.company_id, row.period) for row in [*created, *changed]}:
+        refresh_item_statuses({company_id for company_id, _period in written_keys},
+                              {period for _company_id, period in written_keys})
     return counts
 
 

@@ -36,10 +36,9 @@ from clients.models import (
     RevisionState,
     Settlement,
 )
-from clients.models_payments import ZUS_ITEM
+from clients.models_payments import ZUS_ITEM, ItemKey, settlements_of
 from clients.names import TAX_NAMES, ZUS_NAME
 from clients.payment_status import PaymentState, PaymentStatus, go_live_of, status_of
-from clients.settlements import ItemKey, settlements_of
 from clients.vocabulary import STATEMENT_PREFIX, TAX_PREFIX, ZUS_PART_KINDS, ZUS_PREFIX, ZUS_TOTAL
 from clients.zus_accounts import accounts_of_payers, zus_account_for
 from offices.accounts.models import OfficeSettings

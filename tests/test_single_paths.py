@@ -9,7 +9,9 @@ Read from the source, so a new caller that goes around a service fails here, not
   upload); the only other callers of ``apply_batch`` are a preview that is rolled back and the demo seed;
 - periodic work for every office: ``offices.tenancy.for_each_office``;
 - unpaid items: ``clients.unpaid`` (the behaviour, dashboard = reminders = nudge = calendar, is
-  ``tests/offices/test_messages_panel.py::test_dashboard_reminders_and_nudge_agree_on_the_unpaid_items``).
+  ``tests/offices/test_messages_panel.py::test_dashboard_reminders_and_nudge_agree_on_the_unpaid_items``);
+- the stored payment status of items (``ItemStatus``): ``clients.item_statuses``, called by every writer of
+  the status's inputs (the behaviour, writer by writer, is ``tests/clients/test_item_statuses.py``).
 
 The behaviour of each service, whoever calls it, is tested beside it (``tests/clients/messaging/test_publishing.py``:
 a panel, an agent, a rule and a manual value queue the same correction; ``tests/sync/test_recording.py``).
@@ -131,6 +133,23 @@ def test_unpaid_items_are_read_only_through_clients_unpaid():
             if isinstance(node, ast.Attribute) and _dotted(node) in {"PaymentMark.objects", "Settlement.objects"}:
                 readers.add(path)
     # clients.self_service and clients.settlements write them (and show a company's marks / match waiting ones);
-    # clients.privacy exports the marks a person made (RODO: everything held about them), never as what is due.
+    # clients.privacy exports the marks a person made (RODO: everything held about them), never as what is due;
+    # clients.models_payments holds settlements_of, the settlements by item key (read by clients.unpaid).
     assert readers == {"clients/unpaid.py", "clients/self_service.py", "clients/settlements.py",
-                       "clients/privacy.py"}, readers
+                       "clients/privacy.py", "clients/models_payments.py"}, readers
+
+
+REFRESHING = ("refresh_item_statuses", "refresh_months", "refresh_after_company_go_live",
+              "refresh_after_office_go_live")
+
+
+def test_the_stored_item_status_is_written_only_by_clients_item_statuses():
+    users = {path for path, tree in _modules() for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute) and _dotted(node) == "ItemStatus.objects"}
+    assert users == {"clients/item_statuses.py"}, users
+    # Every module that writes an input of the status refreshes it: marks, settlements, approved revisions,
+    # go-live months (a company's, the office's), payer keys on erasure.
+    refreshing = {path for path, _line in _calls(lambda name: name.split(".")[-1] in REFRESHING)}
+    assert refreshing == {"clients/self_service.py", "clients/settlements.py", "clients/publishing.py",
+                          "clients/office_settling.py", "offices/panel/views.py", "clients/privacy.py",
+                          "clients/item_statuses.py"}, refreshing

@@ -2,7 +2,8 @@
 
 Thin views: the board is ``clients.month_board.month_board``, the bulk actions are its ``send_summaries_of``,
 ``nudge_companies`` and ``settle_companies`` (settling goes through ``clients.office_settling``, audited), the
-export is ``clients.month_board_export``. Companies are those of ``reviewable_companies`` only.
+export is ``clients.month_board_export``. Companies are those of ``reviewable_companies`` only. The board's
+rows are read in SQL a page at a time (``Paginator`` slices ``Board.rows``); its counts and totals come with it.
 """
 
 from __future__ import annotations
@@ -58,8 +59,10 @@ def _board_url(period: date, key: str, q: str) -> str:
 def board(request):
     period, key, q = _params(request.GET)
     today = timezone.localdate()
-    result = month_board(reviewable_companies(request.user), period, today, filter_key=key, q=q)
-    page = Paginator(result.rows, PER_PAGE).get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    result = month_board(reviewable_companies(request.user), period, today, filter_key=key, q=q,
+                         page=number or 1, per_page=PER_PAGE)
+    page = Paginator(result.rows, PER_PAGE).get_page(number)  # the page the board read with its counts
     filters = [(name, label, result.counts.get(name, 0), f"?{_query(period, name, q)}")
                for name, label in FILTERS.items()]
     context = {"board": result, "page": page, "rows": page.object_list, "filters": filters, "filter": key,

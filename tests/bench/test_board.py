@@ -6,8 +6,13 @@ arrival (the board reads one month, so older months only add rows to skip). The 
 then made varied: every 5th company's items are due in two days ("due in 3 days and not paid"), a second
 sync changes the VAT of every 10th (500 pending), every 3rd is settled through
 ``clients.settlements.record_settlements_of`` (the service the board's "settle" uses), every 4th has the
-client's paid marks, every 2nd a sent summary (outbox rows written directly: the bench companies have no
-people to send to).
+client's paid marks (rows written directly, then ``refresh_item_statuses`` as a data fix would: 3,750
+``mark_paid`` calls would only slow the loading), every 2nd a sent summary (outbox rows written directly: the
+bench companies have no people to send to).
+
+Also measured: what the writers now pay (``refresh_item_statuses`` of one batch's 250 companies × 3 months, and
+the migration's backfill of the whole office), and, for scale, the old way of the board's payment columns
+(``payment_items(light=True)`` of the month's 5,000 companies in Python, which every request used to pay).
 
 Measured as ``tests/bench/test_panel.py`` measures (Django test client, the whole stack, N=20 after one
 warm-up, templates without the test instrumentation), target p95 ≤ 150 ms; baseline in the same run:
@@ -25,9 +30,11 @@ from django.test.utils import CaptureQueriesContext, _TestState
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from clients.item_statuses import refresh_item_statuses
 from clients.messaging.models import Channel, Message, Purpose, Status
-from clients.models import Company, PaymentMark, Revision, RevisionState, parse_period
+from clients.models import Company, ItemStatus, PaymentMark, Revision, RevisionState, parse_period
 from clients.settlements import SettlementEntry, record_settlements_of
+from clients.unpaid import LightCompany, payment_items
 from offices.provisioning import create_office
 from sync.ingest import apply_batch
 from tests.bench.conftest import timed
@@ -110,9 +117,10 @@ def _fill(report) -> None:
             pairs.append((company, [SettlementEntry(period, r.figure.kind.split(":", 1)[1], r.amount)
                                     for r in approved.get(company.pk, []) if r.figure.kind.startswith("tax:")]))
     record_settlements_of(pairs, source="program", program="optima")
-    PaymentMark.objects.bulk_create([PaymentMark(figure=r.figure, amount=r.amount)
-                                     for n, company in enumerate(companies) if n % 4 == 1
+    marked = [company for n, company in enumerate(companies) if n % 4 == 1]
+    PaymentMark.objects.bulk_create([PaymentMark(figure=r.figure, amount=r.amount) for company in marked
                                      for r in approved.get(company.pk, []) if r.figure.kind.startswith("tax:")])
+    refresh_item_statuses([company.pk for company in marked], [period])
     now = timezone.now()
     Message.objects.bulk_create([
         Message(dedup_key=f"bench-summary-{company.pk}", purpose=Purpose.SUMMARY, channel=Channel.EMAIL,
@@ -121,9 +129,27 @@ def _fill(report) -> None:
         for n, company in enumerate(companies) if n % 2 == 0])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    report.note(f"data: {COMPANIES} companies, {figures} figures through apply_batch in {load_s:.0f} s, "
-                f"{len(changes)} pending changes, {len(pairs)} companies settled, marks on every 4th, "
-                f"summaries sent to every 2nd")
+    report.note(f"data: {COMPANIES} companies, {figures} figures through apply_batch in {load_s:.0f} s "
+                f"(item statuses included), {len(changes)} pending changes, {len(pairs)} companies settled, "
+                f"marks on every 4th, summaries sent to every 2nd; {ItemStatus.objects.count()} stored item statuses")
+
+
+def _writers_and_old_way(report) -> None:
+    """What the stored status costs its writers, and what the board used to compute per request."""
+    period = parse_period(MONTH)
+    ids = list(Company.objects.order_by("pk").values_list("pk", flat=True))
+    batch = ids[:CHUNK]
+    report.add("writers: refresh_item_statuses, 250 companies x 3 months",
+               [timed(refresh_item_statuses, batch, [parse_period(p) for p in PERIODS]) for _ in range(5)])
+    report.add("writers: refresh_item_statuses, 1 company x 1 month (a mark, a settle)",
+               [timed(refresh_item_statuses, [ids[7]], [period]) for _ in range(20)])
+    report.add("backfill (migration 0013): refresh_item_statuses(None), whole office",
+               [timed(refresh_item_statuses, None)])
+    light = [LightCompany(pk, itp, go_live) for pk, itp, go_live
+             in Company.objects.values_list("pk", "income_tax_period", "go_live_month")]
+    report.add("for scale, the old way: payment_items(light) of the month, 5,000 companies",
+               [timed(payment_items, light, timezone.localdate(), period=period, light=True,
+                      company_query=Company.objects.all()) for _ in range(3)])
 
 
 def test_month_board(committed_db, bench_report):
@@ -144,9 +170,16 @@ def test_month_board(committed_db, bench_report):
         ("board: last page (100 of 100)", f"{board}&page=100"),
         ("board export: CSV of 5,000 rows", f"/panel/board/export/?period={MONTH}&format=csv"),
     ]
+    counted = {}
     with schema_context(office.schema_name), _production_templates():
         for name, url in cases:
-            report.add(name, _samples(client, url), queries=_queries(client, url))
+            counted[name] = _queries(client, url)
+            report.add(name, _samples(client, url), queries=counted[name])
+    with schema_context(office.schema_name):
+        _writers_and_old_way(report)
+    # The same statements whatever the filter, search or page (tests/offices/test_month_board.py checks that
+    # they do not grow with the number of companies).
+    assert len({count for name, count in counted.items() if name.startswith("board:")}) == 1, counted
     report.note("server time = Django test client round trip in-process (no network, no browser), "
                 "templates rendered without the test environment's instrumentation")
     assert timed(_get, client, board) < 5  # a sanity check; the figures are in docs/benchmarks.md
