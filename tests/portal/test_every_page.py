@@ -37,7 +37,7 @@ from clients.messaging.reasons import Reason
 from clients.messaging.services import queue_summary, suspend_sms
 from clients.models import BasicDataConflict, Company, CompanyPerson, Figure, Person, add_months
 from offices.accounts.models import Role, User
-from offices.accounts.services import create_login
+from offices.accounts.services import change_role, create_login, invite_staff, update_office_settings
 from offices.demo import DEMO_CLIENTS, DEMO_OWNER, DEMO_SLUG, seed_demo_office
 from offices.models import Office
 from offices.provisioning import delete_office
@@ -101,11 +101,16 @@ def _seed() -> Demo:
     assert seed_demo_office() is True, "a demo office was left behind by an earlier test"
     office = Office.objects.get(slug=DEMO_SLUG)
     with schema_context(office.schema_name):
-        users = {"owner": User.objects.get(email=DEMO_OWNER),
+        owner = User.objects.get(email=DEMO_OWNER)
+        users = {"owner": owner,
                  "admin": create_login("admin@demo.test", role=Role.ADMIN, first_name="Adam", verified=True),
                  "bookkeeper": create_login("ksiegowy@demo.test", role=Role.BOOKKEEPER, first_name="Beata",
                                             verified=True),
                  "client": User.objects.get(email=DEMO_CLIENTS[0][0])}
+        # The office's audit trail (settings, staff and agents pages): an invitation, a role change, settings.
+        invited = invite_staff("nowy@demo.test", role=Role.BOOKKEEPER, by=owner, first_name="Nowy")
+        change_role(invited, Role.ADMIN, by=owner)
+        update_office_settings(office, {"sms_sender": "BIURODEMO", "reply_to_email": "biuro@demo.test"}, by=owner)
         companies = list(Company.objects.order_by("pk"))
         jan_company = companies[0]
         partner_link = CompanyPerson.objects.filter(role="partner").select_related("person", "company") \
