@@ -59,6 +59,11 @@ def program_name(code: str) -> str:
     return str(PROGRAM_NAMES.get(code, code))
 
 
+def source_name(code: str) -> str:
+    """Where a value came from (``Revision.source``): a program's name, or "entered by hand" for ``manual``."""
+    return str(_("entered by hand")) if code == "manual" else program_name(code)
+
+
 # --- figure kinds ------------------------------------------------------------------------------------
 
 TAX_NAMES = {
@@ -85,6 +90,8 @@ STATEMENT_NAMES = {
     "costs": _("Costs"),
     "income": pgettext_lazy("statement", "Income"),
     "vat_due": _("VAT due"),
+    "trial_balance_debit": _("Trial balance: debit turnover"),
+    "trial_balance_credit": _("Trial balance: credit turnover"),
 }
 
 

@@ -159,7 +159,7 @@ def person_export(person: Person, *, companies=None) -> dict:
         "consents": {
             "sms": person.notify_sms, "email": person.notify_email, "no_messages": person.opted_out,
             "suppressed_addresses": [{"channel": row.get_channel_display(), "address": row.address,
-                                      "since": _when(row.created_at)} for row in suppressed],
+                                      "since": _when(row.created_at), "reason": row.reason_text} for row in suppressed],
         },
         "memberships": [{"company": str(link.company), "nip": link.company.nip, "role": link.get_role_display()}
                         for link in memberships],

@@ -29,6 +29,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Lower
 
+from clients.change_texts import change_details, field_label, field_value
 from clients.models import (
     ApprovalLog,
     BasicDataConflict,
@@ -39,7 +40,7 @@ from clients.models import (
     Revision,
     RevisionState,
 )
-from clients.names import figure_name
+from clients.names import figure_name, program_name
 from clients.vocabulary import (
     FIGURE_DATA_KINDS,
     KIND_PREFIX,
@@ -279,7 +280,13 @@ def company_people(company: Company) -> list[CompanyPerson]:
 
 
 def open_conflicts(company: Company) -> list[BasicDataConflict]:
-    return list(BasicDataConflict.objects.filter(company=company, resolved_at__isnull=True).order_by("field"))
+    conflicts = list(BasicDataConflict.objects.filter(company=company, resolved_at__isnull=True).order_by("field"))
+    for conflict in conflicts:  # read in words: the field's label, the values' and the program's names
+        conflict.field_label = field_label(conflict.field)
+        conflict.ours_text = field_value(conflict.field, conflict.ours) if conflict.ours else ""
+        conflict.theirs_text = field_value(conflict.field, conflict.theirs)
+        conflict.program_name = program_name(conflict.program)
+    return conflicts
 
 
 @dataclass(frozen=True)
@@ -299,14 +306,9 @@ def company_audit(company: Company, limit: int = 30) -> list[AuditRow]:
         details = str(entry.revisions) if entry.action == ApprovalLog.Action.APPROVE else ""
         rows.append(AuditRow(entry.at, who, entry.get_action_display(), entry.period, details))
     for change in CompanyChange.objects.filter(company=company).select_related("user")[:limit]:
-        details = ", ".join(f"{key}: {_short(value)}" for key, value in sorted(change.details.items()))
+        details = change_details(change.details)
         rows.append(AuditRow(change.at, str(change.user) if change.user_id else "", change.get_action_display(),
                              None, details))
     rows.sort(key=lambda row: row.at, reverse=True)
     return rows[:limit]
 
-
-def _short(value) -> str:
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        return f"{value[0] or '—'} → {value[1] or '—'}"
-    return str(value)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients.names import program_name
 from clients.validators import normalize_nip
 from clients.vocabulary import PROGRAM_CODES
 from sync.batch import FieldError, json_pointer
@@ -76,7 +77,8 @@ def record_batch(*, agent: Agent | None, program: str, program_version: str, res
 def batch_message(batch: Batch) -> str:
     """The event log's line about a batch, counts labelled (“companies: created 0, updated 1, …”)."""
     return _("Batch %(batch)s from %(program)s: %(status)s; %(counts)s.") % {
-        "batch": batch.public_id, "program": batch.program, "status": batch.get_status_display(),
+        "batch": batch.public_id, "program": program_name(batch.program) if batch.program else "—",
+        "status": batch.get_status_display(),
         "counts": count_summary(batch.response)}
 
 

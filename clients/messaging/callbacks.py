@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from clients.messaging.links import portal_url
 from clients.messaging.models import Channel, Message, Status, Suppression
-from clients.messaging.reasons import NONE, Reason, english
+from clients.messaging.reasons import NONE, Reason
 from clients.messaging.transports import SUPPRESS_CODES
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def apply_status(message_id: int | None, sid: str, state: str, error_code: str =
         changes.update(status=Status.FAILED, error_code=error_code[:32], **reason.as_fields())
         if error_code.isdigit() and int(error_code) in SUPPRESS_CODES:
             Suppression.objects.get_or_create(channel=Channel.SMS, address=message.recipient,
-                                              defaults={"error_code": error_code, "reason": english(reason)})
+                                              defaults={"error_code": error_code, **reason.as_fields()})
     elif state in SENT_STATES:
         if message.status not in (Status.SENDING, Status.UNKNOWN, Status.QUEUED):
             return message.status

@@ -113,7 +113,7 @@ def _record_error(message: Message, error: TransportError) -> str:
     logger.warning("message %s (%s to %s): %s", message.pk, message.channel, message.recipient, error.message)
     if error.credentials:
         _back_to_queue(message, timezone.now(), error.reason, count_attempt=False, error_code=error.code)
-        suspend_sms(error.message)
+        suspend_sms(error.reason)
         return "suspended"
     if error.unknown:
         _finish(message, Status.UNKNOWN, error_code=error.code, reason=error.reason)
@@ -123,7 +123,7 @@ def _record_error(message: Message, error: TransportError) -> str:
             _finish(message, Status.FAILED, error_code=error.code, reason=error.reason)
             if error.suppress:
                 Suppression.objects.get_or_create(channel=message.channel, address=message.recipient,
-                                                  defaults={"error_code": error.code, "reason": error.message})
+                                                  defaults={"error_code": error.code, **error.reason.as_fields()})
         return "failed"
     attempts = Message.objects.filter(pk=message.pk).values_list("attempts", flat=True).first() or 0
     if attempts >= MAX_ATTEMPTS:

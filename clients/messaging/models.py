@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from clients.messaging.reasons import text_of
+from clients.messaging.reasons import suppression_text, suspension_text, text_of
 
 
 class Channel(models.TextChoices):
@@ -109,6 +109,10 @@ class Suppression(models.Model):
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     address = models.CharField(_("address"), max_length=254)
     error_code = models.CharField(_("error code"), max_length=32, blank=True)
+    # Why, as a code and parameters (clients.messaging.reasons, in the reader's language); ``reason`` keeps the
+    # English sentence for the operator's logs.
+    reason_code = models.CharField(_("reason code"), max_length=40, blank=True)
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
 
@@ -119,6 +123,12 @@ class Suppression(models.Model):
 
     def __str__(self):
         return f"{self.channel}:{self.address}"
+
+    @property
+    def reason_text(self) -> str:
+        """Why the provider refused the address, in the reader's language (rows from before the codes: from
+        the provider's error code)."""
+        return suppression_text(self)
 
 
 class OfficeMessaging(models.Model):
@@ -135,7 +145,10 @@ class OfficeMessaging(models.Model):
         help_text=_("Used instead of the SMS sender name when set."))
     # Set when the provider rejected the credentials: no SMS leaves the office until an admin resumes it.
     sms_suspended_at = models.DateTimeField(_("SMS suspended"), null=True, blank=True)
-    sms_suspended_reason = models.TextField(_("why SMS is suspended"), blank=True)
+    sms_suspended_reason = models.TextField(_("why SMS is suspended"), blank=True)  # English, for the logs
+    sms_suspended_reason_code = models.CharField(_("why SMS is suspended (code)"), max_length=40, blank=True)
+    sms_suspended_reason_params = models.JSONField(_("why SMS is suspended (parameters)"), default=dict,
+                                                   blank=True)
 
     class Meta:
         verbose_name = _("messaging options")
@@ -144,6 +157,11 @@ class OfficeMessaging(models.Model):
 
     def __str__(self):
         return "messaging options"
+
+    @property
+    def sms_suspended_reason_text(self) -> str:
+        """Why SMS is suspended, in the reader's language ('' when it is not)."""
+        return suspension_text(self) if self.sms_suspended_at else ""
 
     @classmethod
     def load(cls) -> "OfficeMessaging":

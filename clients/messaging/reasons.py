@@ -10,6 +10,7 @@ A leaf module: the outbox services, the dispatcher, the transports and the callb
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.utils import translation
@@ -126,3 +127,26 @@ def text_of(message) -> str:
     if message.reason_code:
         return render(message.reason_code, message.reason_params)
     return message.reason
+
+
+#: how the Twilio transport words its errors in English (``Twilio 401 error 20003: …``): rows from before codes
+_TWILIO_SENTENCE = re.compile(r"^Twilio (\d{3})(?: error (\d+))?:")
+
+
+def suppression_text(row) -> str:
+    """Why the provider refused an address (``Suppression``), in the reader's language."""
+    if row.reason_code:
+        return render(row.reason_code, row.reason_params)
+    if row.error_code:
+        return render("twilio_error", {"code": row.error_code})
+    return str(TEXTS["suppressed"])
+
+
+def suspension_text(state) -> str:
+    """Why SMS is suspended for the office (``OfficeMessaging``), in the reader's language."""
+    if state.sms_suspended_reason_code:
+        return render(state.sms_suspended_reason_code, state.sms_suspended_reason_params)
+    old = _TWILIO_SENTENCE.match(state.sms_suspended_reason or "")
+    if old is not None:
+        return render("twilio_error", {"status": old.group(1), "code": old.group(2) or ""})
+    return str(TWILIO_ERRORS["20003"])

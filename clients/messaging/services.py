@@ -40,7 +40,8 @@ from clients.messaging.models import (
     Status,
     Suppression,
 )
-from clients.messaging.reasons import NONE, Reason
+from clients.messaging.reasons import NONE, Reason, english
+from clients.messaging.reasons import render as render_reason
 from clients.models import Company, CompanyPerson, Figure, Person, PersonRole, add_months
 from clients.unpaid import unpaid_items
 from offices.accounts.activation import activation_url
@@ -66,10 +67,9 @@ def sms_disabled_reason() -> str:
                        "ask the portal's operator to enable SMS.")
     state = OfficeMessaging.load()
     if state.sms_suspended_at:
-        return gettext("SMS sending has been suspended since %(when)s because the SMS provider refused the "
-                       "portal's credentials (%(reason)s).") % {
+        return gettext("SMS sending has been suspended since %(when)s. %(reason)s") % {
             "when": timezone.localtime(state.sms_suspended_at).strftime("%Y-%m-%d %H:%M"),
-            "reason": state.sms_suspended_reason}
+            "reason": state.sms_suspended_reason_text}
     return ""
 
 
@@ -432,21 +432,25 @@ def queue_office_alert(kind: str, occurrence: str, context: dict) -> list[Messag
 
 
 @transaction.atomic
-def suspend_sms(reason: str) -> bool:
-    """Stop SMS for this office (the provider rejected the credentials) and alert its admins, once."""
+def suspend_sms(reason: Reason) -> bool:
+    """Stop SMS for this office (the provider rejected the credentials) and alert its admins, once.
+
+    The reason is kept as a code and parameters (shown in the reader's language) and in English for the logs."""
     now = timezone.now()
     OfficeMessaging.load()
     if not OfficeMessaging.objects.filter(singleton=1, sms_suspended_at__isnull=True).update(
-            sms_suspended_at=now, sms_suspended_reason=reason):
+            sms_suspended_at=now, sms_suspended_reason=english(reason), sms_suspended_reason_code=reason.code,
+            sms_suspended_reason_params=reason.params):
         return False
-    queue_office_alert("sms_suspended", now.isoformat(), {"reason": reason})
+    queue_office_alert("sms_suspended", now.isoformat(), {"reason": render_reason(reason.code, reason.params)})
     return True
 
 
 @transaction.atomic
 def resume_sms() -> list[int]:
     """Lift the suspension (after the credentials were fixed); queued SMS go out with the next beat."""
-    OfficeMessaging.objects.filter(singleton=1).update(sms_suspended_at=None, sms_suspended_reason="")
+    OfficeMessaging.objects.filter(singleton=1).update(sms_suspended_at=None, sms_suspended_reason="",
+                                                       sms_suspended_reason_code="", sms_suspended_reason_params={})
     due = list(Message.objects.filter(channel=Channel.SMS, status=Status.QUEUED, send_at__lte=timezone.now())
                .values_list("pk", flat=True))
     enqueue_on_commit(due)

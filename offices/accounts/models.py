@@ -4,8 +4,10 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from offices.accounts.validators import (
@@ -266,3 +268,44 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.actor_email} {self.action} {self.target}"
+
+    @property
+    def details_text(self) -> str:
+        """The details in the reader's language: settings by their labels, roles by their names."""
+        return audit_details_text(self.details or {})
+
+
+def _role_name(value) -> str:
+    return str(Role(value).label) if value in Role.values else str(value)
+
+
+def _setting_label(name: str) -> str:
+    try:
+        return str(capfirst(OfficeSettings._meta.get_field(name).verbose_name))
+    except FieldDoesNotExist:
+        return {"smtp_password": str(_("SMTP password"))}.get(name, name.replace("_", " ").capitalize())
+
+
+def audit_details_text(details: dict) -> str:
+    """One line for an audit entry's details (``{"role": "bookkeeper"}`` → "rola: księgowy")."""
+    parts = []
+    for key, value in details.items():
+        if key == "changed":
+            parts.append(", ".join(_setting_label(name) for name in value))
+        elif key == "role":
+            parts.append(_("role: %(role)s") % {"role": _role_name(value)})
+        elif key == "from":
+            parts.append(_("before: %(role)s") % {"role": _role_name(value)})
+        elif key == "to":
+            parts.append(_("now: %(role)s") % {"role": _role_name(value)})
+        elif key == "resent":
+            parts.append(str(_("sent again")) if value else "")
+        elif key == "companies":
+            parts.append(_("companies: %(count)s") % {"count": len(value or ())})
+        elif key == "people":
+            parts.append(_("people: %(count)s") % {"count": value})
+        elif key == "deleted":
+            parts.append(str(_("company deleted")) if value else "")
+        else:
+            parts.append(f"{key.replace('_', ' ').capitalize()}: {value}")
+    return "; ".join(part for part in parts if part)

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clients import payments, review
 from clients.access import mask_pesel
 from clients.approval import approve_company, approve_company_period, approve_revision
+from clients.change_texts import field_label
 from clients.conflicts import access_conflict, resolve_conflict
 from clients.messaging.services import queue_summary
 from clients.models import BasicDataConflict, Company, Figure, Revision, format_period
@@ -263,7 +264,7 @@ def _page_context(request, company: Company, **extra) -> dict:
         "assign_form": AssignForm(initial={"bookkeeper": company.assigned_to_id or ""})
         if request.user.is_office_admin else None,
         "basic_program": program_name(company.basic_data_program) if company.basic_data_program else "",
-        "office_edited": set(company.office_edited or ()),
+        "office_edited": [field_label(name) for name in sorted(company.office_edited or ())],
         "zus_account_display": payments.format_account(company.zus_account) if company.zus_account else "",
         "unmatched_settlements": [(row, mask_pesel(row.payer_key) if len(row.payer_key) == 11 else row.payer_key)
                                   for row in unmatched_settlements(company=company)],

@@ -274,7 +274,9 @@ def test_sources_per_kind_and_for_all_companies(office_client, cast):
         result = apply_batch(b.batch(b.company(0, NIP_X, statements=[b.statement(0, "2026-03", 1, 1)])), agent)
     assert result.figures["skipped_source"] == 3
     audit = client.get(page(cast.company_x)).context["audit"]
-    assert any("statements" in row.details for row in audit)
+    # in words: the kind by its label, the programs by their names, never the codes
+    assert any("Zestawienia z: Comarch ERP Optima → —" in row.details for row in audit), [r.details for r in audit]
+    assert not any("statements" in row.details or "optima" in row.details for row in audit)
 
 
 def test_unknown_program_is_refused(office_client, cast):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from clients.dashboard import dashboard_for
 from clients.messaging import services
 from clients.messaging.models import Channel, Message, OfficeMessaging, Purpose, Status
+from clients.messaging.reasons import Reason
 from clients.messaging.services import queue_summary
 from clients.models import Company, Person, parse_period
 from clients.self_service import mark_paid
@@ -265,10 +266,14 @@ def test_options_are_saved_and_validated(office_client, cast):
 
 def test_suspended_sms_banner_and_resume(office_client, cast):
     with in_office(cast.office_a):
-        assert services.suspend_sms("Twilio: 20003 Authenticate")
+        assert services.suspend_sms(Reason("twilio_error", {"status": 401, "code": "20003"}))
+        assert "20003" in OfficeMessaging.load().sms_suspended_reason  # English, for the operator's logs
     client = office_client(cast.office_a, cast.alice)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "pl"
     page = client.get("/panel/messages/settings/")
-    assert b'id="sms-suspended"' in page.content and b"20003 Authenticate" in page.content
+    # in the reader's language, never the provider's English
+    assert b'id="sms-suspended"' in page.content and "odrzucił dane dostępowe portalu" in page.content.decode()
+    assert b"rejected the portal" not in page.content
     response = client.post("/panel/messages/settings/resume-sms/", follow=True)
     assert [m.level_tag for m in response.context["messages"]] == ["success"]
     with in_office(cast.office_a):
