@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from clients.access import Membership, memberships_of
+from clients.expected_items import STATEMENTS, MissingItem, missing_for_month, missing_items, published_of_items
 from clients.models import Company, Figure, PersonRole, Revision, RevisionState, add_months
 from clients.names import statement_label
 from clients.unpaid import ZERO, PaymentItem, payment_items, period_label
@@ -54,6 +55,8 @@ class CompanyDashboard:
     groups: list[DueGroup] = field(default_factory=list)
     latest_period: date | None = None
     waiting_for: list[date] = field(default_factory=list)
+    # Items a partly published month is expected to have and has not published yet (clients.expected_items).
+    missing: list[MissingItem] = field(default_factory=list)
     # Unpaid items of months before the latest one: a compact list (details on their month's page).
     earlier: list[PaymentItem] = field(default_factory=list)
 
@@ -92,16 +95,20 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
     Shown per company: all items of the latest approved month (paid ones, refunds, zeros too) so that the
     client sees the month complete and can undo a mark, plus any other item still to pay: upcoming ones in
     the due-date groups, overdue ones of earlier months in ``earlier`` (carried forward until marked paid).
-    ``waiting_for`` lists the previous month when the office has not approved anything for it yet.
+    ``waiting_for`` lists the previous month when the office has not approved anything for it yet; ``missing``
+    the items the latest month and the previous one are expected to have and have not published
+    (``clients.expected_items``, read from the same items: no query more).
     """
     memberships = memberships_of(user)
     financial = [m.company for m in memberships if m.financial]
     by_company: dict[int, list[PaymentItem]] = defaultdict(list)
     previous_month = add_months(date(today.year, today.month, 1), -1)
     with_previous: set[int] = set()
+    published: dict = {}
     if financial:
         for item in payment_items(financial, today):
             by_company[item.company.pk].append(item)
+        published = published_of_items(item for items in by_company.values() for item in items)
         with_previous = set(Figure.objects.filter(company__in=financial, period=previous_month,
                                                   revisions__state=RevisionState.APPROVED)
                             .values_list("company_id", flat=True).distinct())
@@ -125,7 +132,20 @@ def dashboard_for(user, today: date) -> list[CompanyDashboard]:
         board.groups = sorted(groups.values(), key=lambda g: g.due_date or date.max)
         if company.pk not in with_previous:
             board.waiting_for = [previous_month]
+        board.missing = _missing(company, items, published.get(company.pk, {}), board.latest_period, previous_month,
+                                 previous_published=company.pk in with_previous)
     return dashboards
+
+
+def _missing(company: Company, items: list[PaymentItem], published: dict, latest: date | None,
+             previous_month: date, *, previous_published: bool) -> list[MissingItem]:
+    """What the latest month and the previous one (newest first) are expected to have and have not published."""
+    if previous_published and previous_month not in published:  # only a statement of the month so far
+        published = {**published, previous_month: frozenset({STATEMENTS})}
+    months = sorted({latest, previous_month} - {None}, reverse=True)
+    return [missing for month in months
+            for missing in missing_items(company, month, published,
+                                         history=any(item.history for item in items if item.period == month))]
 
 
 # --- One item (mark paid, QR code) -------------------------------------------------------------------
@@ -165,6 +185,8 @@ class MonthView:
     items: list[PaymentItem]
     statements: list[StatementLine]
     year: list[ChartMonth]
+    # What the month is expected to have and has not published yet (clients.expected_items).
+    missing: list[MissingItem] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -204,14 +226,17 @@ def year_chart(company: Company, year: int) -> list[ChartMonth]:
 
 
 def month_view(company: Company, period: date, today: date) -> MonthView:
-    """Everything of one approved month: items, statements and the year's revenue and costs. 3 queries."""
+    """Everything of one approved month: items, statements, the year's revenue and costs, and what the month is
+    expected to have and has not published yet. 4 queries."""
     revisions = _statements_of_year(company, period.year)
     statement_amounts = {r.figure.kind.partition(":")[2]: r.amount for r in revisions if r.figure.period == period}
     names = [n for n in STATEMENT_ORDER if n in statement_amounts] + sorted(
         n for n in statement_amounts if n not in STATEMENT_ORDER)
     statements = [StatementLine(n, statement_label(n), statement_amounts[n]) for n in names]
     items = payment_items(company, today, period=period)
-    return MonthView(company, period, today, items, statements, _chart(revisions, period.year))
+    history = any(item.history for item in items) if items else None  # before go-live (None: look it up)
+    missing = missing_for_month(company, period, history=history) if items or statements else []
+    return MonthView(company, period, today, items, statements, _chart(revisions, period.year), missing)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from clients.activation import invite_person
+from clients.expected_items import missing_for_month
 from clients.messaging import broker, content
 from clients.messaging.composing import dedup_key, render, shift_out_of_quiet_hours
 from clients.messaging.links import current_office, portal_url, unsubscribe_url
@@ -195,6 +196,7 @@ def _queue_month(company: Company, period: datetime.date, *, only_corrections: b
     suppressed = _suppressed()
     base = {"office": office, "company": company, "period": period, "month": content.format_month(period),
             "lines": [line for line in lines if line.payable], "statements": [li for li in lines if not li.payable],
+            "waiting": missing_for_month(company, period),
             "portal_url": portal_url("/"), "brand": branding(office, office_settings)}
     rows, superseded = [], []
     for person, channel, address in recipients(company):
