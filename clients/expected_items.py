@@ -38,13 +38,11 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-from clients import payments
-from clients.access import mask_pesel
 from clients.deadlines import is_quarterly_tax
 from clients.models import Company, Revision, RevisionState, add_months
 from clients.names import TAX_NAMES, ZUS_NAME
 from clients.payment_status import go_live_of
-from clients.unpaid import PaymentItem, period_label
+from clients.unpaid import PaymentItem, item_period_label, payer_shown
 from clients.vocabulary import STATEMENT_PREFIX, TAX_PREFIX, TAX_TYPES, ZUS_PREFIX
 from offices.accounts.models import OfficeSettings
 
@@ -222,13 +220,11 @@ class MissingItem:
         """Whose contributions (a payer other than the company); a PESEL always masked."""
         if self.slot.group != "zus" or self.slot.code in ("", ANY_PAYER):
             return ""
-        return mask_pesel(self.slot.code) if len(self.slot.code) == 11 else self.slot.code
+        return payer_shown(self.slot.code)
 
     @property
     def period_label(self) -> str:
-        if self.quarterly:
-            return payments.Period.parse(self.period).label(quarterly=True)
-        return period_label(self.period)
+        return item_period_label(self.period, self.quarterly)
 
     @property
     def text(self) -> str:

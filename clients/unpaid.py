@@ -50,6 +50,18 @@ def period_label(period: date) -> str:
     return f"{period.month:02d}.{period.year}"
 
 
+def item_period_label(period: date, quarterly: bool) -> str:
+    """"01.2026", or the quarter ("I kwartał 2026") for an item paid per quarter."""
+    if quarterly:
+        return payments.Period.parse(period).label(quarterly=True)
+    return period_label(period)
+
+
+def payer_shown(payer_key: str) -> str:
+    """A payer other than the company, as a page may show it: a PESEL always masked."""
+    return mask_pesel(payer_key) if len(payer_key) == 11 else payer_key
+
+
 # --- Payment items -----------------------------------------------------------------------------
 
 
@@ -89,15 +101,11 @@ class PaymentItem:
     @property
     def payer_label(self) -> str:
         """Whose contributions (a payer other than the company itself); a PESEL always masked."""
-        if not self.payer_key:
-            return ""
-        return mask_pesel(self.payer_key) if len(self.payer_key) == 11 else self.payer_key
+        return payer_shown(self.payer_key) if self.payer_key else ""
 
     @property
     def period_label(self) -> str:
-        if self.quarterly:
-            return payments.Period.parse(self.period).label(quarterly=True)
-        return period_label(self.period)
+        return item_period_label(self.period, self.quarterly)
 
     @property
     def refund(self) -> bool:

@@ -93,5 +93,5 @@ def test_the_company_page_lists_payments_waiting_for_their_item(office_client, c
                                                                date(2026, 6, 15), payer_key=PESEL_CAROL)])],
                               source="program", program="optima")
     html = office_client(cast.office_a, cast.alice).get(f"/panel/companies/{cast.company_y.pk}/").content.decode()
-    assert "2026-05 · ZUS" in html and "1800.00" in html
+    assert "2026-05 · ZUS" in html and "1\u00a0800,00\u00a0zł" in html
     assert PESEL_CAROL not in html  # the payer's PESEL is masked
