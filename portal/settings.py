@@ -124,6 +124,11 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # the catalogue of every table it touches (portal/db_recycling.py, docs/scaling.md).
 DB_MAX_SCHEMAS_PER_CONNECTION = env.int("DB_MAX_SCHEMAS_PER_CONNECTION", 100, minimum=1)
 DATABASES["default"].setdefault("OPTIONS", {})
+# JIT compilation costs ~1 s on statements above jit_above_cost (the month board at 5,000 companies: 1.2 s with it,
+# 0.11 s without, docs/benchmarks.md) and never pays off for a web request. Behind PgBouncer, list "options" in
+# its ignore_startup_parameters and set jit = off on the database role instead.
+if not env.bool("DB_JIT", False):
+    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", "test_biurko")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
