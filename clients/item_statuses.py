@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import Q
 from django.utils import timezone
 
 from clients.models import Company, ItemStatus
@@ -47,14 +46,9 @@ def _row(item: PaymentItem) -> ItemStatus:
 
 
 def _months(periods, since, before) -> dict:
-    months = {}
-    if periods is not None:
-        months["periods"] = periods
-    if since is not None:
-        months["since"] = since
-    if before is not None:
-        months["before"] = before
-    return months
+    """The month filters given (``payment_items``' keyword arguments)."""
+    return {name: value for name, value in (("periods", periods), ("since", since), ("before", before))
+            if value is not None}
 
 
 def _refresh(company_ids: list[int], months: dict) -> int:
@@ -127,5 +121,5 @@ def refresh_after_office_go_live(old: date | None, new: date | None) -> int:
     months = _between(old, new)
     if months is None:
         return 0
-    companies = Company.objects.filter(Q(go_live_month__isnull=True)).order_by("pk").values_list("pk", flat=True)
+    companies = Company.objects.filter(go_live_month__isnull=True).order_by("pk").values_list("pk", flat=True)
     return refresh_item_statuses(list(companies), **months)

@@ -7,14 +7,28 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.db import transaction
 from django.utils import timezone
 
-from clients.item_statuses import refresh_after_company_go_live
+from clients.item_statuses import refresh_after_company_go_live, refresh_after_office_go_live
 from clients.models import Company, CompanyChange, add_months
 from clients.models_payments import ZUS_ITEM, SettlementSource
 from clients.settlements import SettlementCounts, SettlementEntry, record_settlements_of
 from clients.unpaid import PaymentItem, payment_items
+from offices.accounts import services as office_services
 from offices.accounts.models import OfficeSettings
+
+
+def update_office_settings(office, values: dict, *, by, logo=None, clear_logo: bool = False) -> list[str]:
+    """The office's settings (``offices.accounts.services.update_office_settings``); when the go-live month
+    changes, the stored payment status of the items it turns into history (or back into debt) follows, in the
+    same transaction. Returns the names of the changed settings."""
+    old_go_live = OfficeSettings.load().go_live_month
+    with transaction.atomic():
+        changed = office_services.update_office_settings(office, values, by=by, logo=logo, clear_logo=clear_logo)
+        if "go_live_month" in changed:
+            refresh_after_office_go_live(old_go_live, OfficeSettings.load().go_live_month)
+    return changed
 
 
 def set_company_go_live(company: Company, month: date | None, *, by) -> bool:

@@ -151,5 +151,5 @@ def test_the_stored_item_status_is_written_only_by_clients_item_statuses():
     # go-live months (a company's, the office's), payer keys on erasure.
     refreshing = {path for path, _line in _calls(lambda name: name.split(".")[-1] in REFRESHING)}
     assert refreshing == {"clients/self_service.py", "clients/settlements.py", "clients/publishing.py",
-                          "clients/office_settling.py", "offices/panel/views.py", "clients/privacy.py",
+                          "clients/office_settling.py", "clients/privacy.py",
                           "clients/item_statuses.py"}, refreshing

@@ -7,16 +7,15 @@ answer a plain POST with a redirect (and show a confirmation page where one is n
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Max
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clients.item_statuses import refresh_after_office_go_live
 from clients.messaging.transports import send_test_email
 from clients.names import DATA_KIND_LABELS
+from clients.office_settling import update_office_settings
 from clients.vocabulary import DATA_KINDS
 from offices.accounts import services
 from offices.accounts.mail import smtp_error_text
@@ -225,17 +224,13 @@ def staff_resend(request, user_id: int):
 @require_http_methods(["GET", "POST"])
 def office_settings(request):
     row = OfficeSettings.load()
-    old_go_live = row.go_live_month  # the form writes the new values into ``row`` while it validates
     form = OfficeSettingsForm(request.POST or None, request.FILES or None, instance=row, office=request.tenant)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                changed = services.update_office_settings(
-                    request.tenant, form.settings_values(), by=request.user,
-                    logo=form.cleaned_data.get("logo") or None, clear_logo=form.cleaned_data["clear_logo"],
-                )
-                if "go_live_month" in changed:  # the items' stored payment status follows (history or debt)
-                    refresh_after_office_go_live(old_go_live, OfficeSettings.load().go_live_month)
+            changed = update_office_settings(
+                request.tenant, form.settings_values(), by=request.user,
+                logo=form.cleaned_data.get("logo") or None, clear_logo=form.cleaned_data["clear_logo"],
+            )
         except ValidationError as error:
             if hasattr(error, "error_dict"):
                 for field, errors in error.error_dict.items():
