@@ -8,13 +8,12 @@ Optima", "Zmienione: telefon". A key this module does not know is shown humanise
 from __future__ import annotations
 
 from django.core.exceptions import FieldDoesNotExist
-from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from clients.models import Company
 from clients.models_payments import SettlementSource
-from clients.names import program_name
+from clients.names import money, program_name
 
 #: keys whose values are program codes
 _PROGRAM_VALUES = {"program", "source_basic_data", "source_zus", "source_taxes", "source_statements",
@@ -71,8 +70,8 @@ def _item(text: str) -> str:
     if not sep:
         return text
     try:
-        return f"{what}: {number_format(amount, 2, force_grouping=True)} zł"
-    except (ValueError, TypeError):
+        return f"{what}: {money(amount)}"
+    except ArithmeticError:  # not a decimal
         return text
 
 

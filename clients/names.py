@@ -5,8 +5,11 @@ A page, an e-mail, a PDF or an export shows these, never the codes.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.utils.formats import number_format
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from clients.vocabulary import PROGRAM_CODES, STATEMENT_PREFIX, TAX_PREFIX, ZUS_PREFIX
 
@@ -120,3 +123,16 @@ def figure_name(kind: str) -> str:
         name = kind[len(ZUS_PREFIX):]
         return str(ZUS_PART_NAMES.get(name, name))
     return statement_label(kind[len(STATEMENT_PREFIX):] if kind.startswith(STATEMENT_PREFIX) else kind)
+
+
+# --- amounts -----------------------------------------------------------------------------------------
+
+
+def money(value) -> str:
+    """``1 050,00 zł`` in Polish, ``PLN 1,050.00`` in English; grouping always on, never a float."""
+    if value is None or value == "":
+        return ""
+    amount = number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
+    if (get_language() or "pl").startswith("pl"):
+        return f"{amount}\u00a0zł"
+    return f"PLN\u00a0{amount}"

@@ -1,24 +1,18 @@
 """Template filters of the client views: money, days left."""
 
-from decimal import Decimal
-
 from django import template
-from django.utils.formats import number_format
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from clients import names
 
 register = template.Library()
 
 
 @register.filter
 def money(value) -> str:
-    """``1 050,00 zł`` in Polish, ``PLN 1,050.00`` in English; grouping always on, never a float."""
-    if value is None or value == "":
-        return ""
-    amount = number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
-    if (get_language() or "pl").startswith("pl"):
-        return f"{amount}\u00a0zł"
-    return f"PLN\u00a0{amount}"
+    """``1 050,00 zł`` in Polish, ``PLN 1,050.00`` in English (``clients.names.money``)."""
+    return names.money(value)
 
 
 @register.filter
